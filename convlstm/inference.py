@@ -1,0 +1,113 @@
+"""Loading a trained model and forecasting numpy frames with it."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .grid import fit_to_grid
+from .model import EncoderForecaster
+
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "moving-mnist"
+
+
+class CheckpointError(RuntimeError):
+    """A model could not be loaded: missing, offline, corrupted or incompatible."""
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def load_model(
+    source: str | Path | None = None,
+    *,
+    revision: str | None = None,
+    device: str | torch.device | None = None,
+    cache_dir: str | Path | None = None,
+) -> EncoderForecaster:
+    """Load an EncoderForecaster from a local folder or a Hugging Face Hub repo id.
+
+    ``None`` loads the bundled default checkpoint. Every weight must match the config:
+    a missing, extra or misshapen tensor raises CheckpointError, as does a repo that can't
+    be reached (offline, unknown, or not in the local cache when HF_HUB_OFFLINE=1).
+    """
+    source = DEFAULT_CHECKPOINT if source is None else source
+    device = torch.device(device) if device is not None else default_device()
+    local = Path(source).expanduser()
+    looks_like_path = isinstance(source, Path) or local.exists() or str(source).startswith((".", "/", "~"))
+    if looks_like_path and not (local / "config.json").is_file():
+        raise CheckpointError(f"{source} is not a model folder: it has no config.json")
+    try:
+        model = EncoderForecaster.from_pretrained(
+            str(local) if looks_like_path else str(source),
+            revision=revision, cache_dir=cache_dir, map_location="cpu", strict=True,
+        )
+    except Exception as error:  # the hub, safetensors and torch each raise their own types
+        raise CheckpointError(f"could not load a model from {source!s}: {_reason(error)}") from error
+    return model.float().to(device).eval()
+
+
+def _reason(error: Exception) -> str:
+    name = type(error).__name__
+    if name in ("LocalEntryNotFoundError", "OfflineModeIsEnabled"):
+        return "it is not in the local cache and the Hub can't be reached (offline)"
+    if name in ("RepositoryNotFoundError", "GatedRepoError"):
+        return "no such model repository on the Hub (or it is private)"
+    if name == "RevisionNotFoundError":
+        return "that revision does not exist"
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else name
+    return f"{name}: {first_line[:300]}"
+
+
+def forecast(
+    model: EncoderForecaster,
+    frames: np.ndarray,
+    horizon: int,
+    *,
+    precision: str = "auto",
+) -> np.ndarray:
+    """Predict the next ``horizon`` frames of a sequence.
+
+    ``frames``: (T, H, W) floats in [0, 1], any T ≥ 1 and any H, W (fitted to the model's
+    grid and back, see convlstm.grid). Returns (horizon, H, W) float32 in [0, 1].
+    ``precision``: "fp32", "bf16" (autocast), or "auto": bf16 on CUDA and on CPUs with
+    native bf16 support, whose error against fp32 is far below what a viewer can see.
+    """
+    frames = np.asarray(frames)
+    if frames.ndim != 3 or min(frames.shape) < 1:
+        raise ValueError(f"frames must be (T, H, W) with T ≥ 1, got shape {frames.shape}")
+    if not np.issubdtype(frames.dtype, np.floating) or not np.isfinite(frames).all():
+        raise ValueError("frames must be finite floats")
+    if frames.min() < 0 or frames.max() > 1:
+        raise ValueError("frames must lie in [0, 1]")
+    if int(horizon) != horizon or horizon < 1:
+        raise ValueError(f"horizon must be a whole number ≥ 1, got {horizon}")
+
+    fitted, fit = fit_to_grid(frames, model.frame_size)  # (T, S, S)
+    device = next(model.parameters()).device
+    x = torch.from_numpy(fitted).to(device)[None, :, None]  # (1, T, 1, S, S)
+    with torch.inference_mode(), _autocast(device, precision):
+        logits = model(x, int(horizon))  # (1, horizon, 1, S, S)
+    predicted = torch.sigmoid(logits.float())[0, :, 0].cpu().numpy()
+    return fit.restore(predicted).clip(0, 1)  # resizing can overshoot [0, 1] by rounding
+
+
+def _autocast(device: torch.device, precision: str):
+    if precision not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")
+    use_bf16 = precision == "bf16" or (precision == "auto" and _fast_bf16(device))
+    if not use_bf16:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+def _fast_bf16(device: torch.device) -> bool:
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return False
