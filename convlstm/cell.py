@@ -53,6 +53,7 @@ class ConvLSTMCell(nn.Module):
                                padding=kernel_size // 2)
         with torch.no_grad():
             # A forget bias near 1 keeps the cell remembering early in training (Gers et al.).
+            self.gates.bias.zero_()
             self.gates.bias[hidden_channels:2 * hidden_channels].fill_(forget_bias)
 
         if peephole != "none":

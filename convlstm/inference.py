@@ -59,8 +59,8 @@ def _reason(error: Exception) -> str:
         return "no such model repository on the Hub (or it is private)"
     if name == "RevisionNotFoundError":
         return "that revision does not exist"
-    first_line = str(error).strip().splitlines()[0] if str(error).strip() else name
-    return f"{name}: {first_line[:300]}"
+    detail = " ".join(str(error).split())  # torch's message spans several lines
+    return f"{name}: {detail[:600]}" if detail else name
 
 
 def forecast(

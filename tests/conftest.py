@@ -1,9 +1,7 @@
-import numpy as np
 import pytest
 import torch
 
 
 @pytest.fixture(autouse=True)
-def _seed():
+def _seed_torch():
     torch.manual_seed(0)
-    np.random.seed(0)

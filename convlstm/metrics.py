@@ -1,0 +1,196 @@
+"""Scores of forecasts against the truth, one value per frame (lead time).
+
+Every function takes a forecast and the truth of the same shape, (T, H, W) or (N, T, H, W),
+and returns one value per frame: shape (T,) or (N, T). Frames are floats in [0, 1] except for
+the rainfall scores, which take mm/h.
+
+Units follow OpenSTL and the PredRNN code (DESIGN.md §3): MSE and MAE of a frame are the
+squared / absolute errors SUMMED over its H×W pixels (a 64×64 frame sums 4096 of them), and
+the figures quoted in papers are these per-frame values averaged over frames and sequences.
+The cross-entropy of Shi et al. (2015) is the per-pixel binary cross-entropy summed over all
+pixels of all predicted frames of a sequence: ``bce_per_sequence``.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SSIM_WINDOW = 11  # Gaussian window of Wang et al. (2004): 11 taps, σ = 1.5
+SSIM_SIGMA = 1.5
+SSIM_K1, SSIM_K2 = 0.01, 0.03
+PSNR_MIN_MSE = 1e-10  # a perfect frame scores 100 dB instead of infinity
+BCE_EPS = 1e-7
+
+
+def _pair(pred, truth) -> tuple[np.ndarray, np.ndarray]:
+    pred, truth = np.asarray(pred, np.float64), np.asarray(truth, np.float64)
+    if pred.shape != truth.shape:
+        raise ValueError(f"forecast and truth must have the same shape, got {pred.shape} and {truth.shape}")
+    if pred.ndim not in (3, 4) or min(pred.shape) < 1:
+        raise ValueError(f"expected frames of shape (T, H, W) or (N, T, H, W), got {pred.shape}")
+    return pred, truth
+
+
+# --- pixel errors ----------------------------------------------------------------------------
+
+def mse(pred, truth) -> np.ndarray:
+    """Squared error summed over the pixels of each frame: (T,) or (N, T)."""
+    pred, truth = _pair(pred, truth)
+    return ((pred - truth) ** 2).sum(axis=(-2, -1))
+
+
+def mae(pred, truth) -> np.ndarray:
+    """Absolute error summed over the pixels of each frame: (T,) or (N, T)."""
+    pred, truth = _pair(pred, truth)
+    return np.abs(pred - truth).sum(axis=(-2, -1))
+
+
+def psnr(pred, truth) -> np.ndarray:
+    """Peak signal-to-noise ratio of each frame in dB, data range 1: 10·log10(1 / mean squared
+    error per pixel). The per-pixel error is floored at 1e-10, so a perfect frame scores 100 dB
+    rather than infinity (which a table or an average can't show)."""
+    pred, truth = _pair(pred, truth)
+    per_pixel = ((pred - truth) ** 2).mean(axis=(-2, -1))
+    return 10 * np.log10(1 / np.maximum(per_pixel, PSNR_MIN_MSE))
+
+
+def ssim(pred, truth) -> np.ndarray:
+    """Structural similarity of each frame (Wang et al. 2004), as scikit-image's
+    ``structural_similarity(p, t, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+    data_range=1.0)``: Gaussian window of 11 taps, σ = 1.5, K1 = 0.01, K2 = 0.03, averaged
+    over the 'valid' region (5 pixels from each edge are left out). Frames must be ≥ 11×11."""
+    pred, truth = _pair(pred, truth)
+    *lead, H, W = pred.shape
+    if min(H, W) < SSIM_WINDOW:
+        raise ValueError(f"SSIM needs frames of at least {SSIM_WINDOW}×{SSIM_WINDOW} pixels, got {H}×{W}")
+    x, y = pred.reshape(-1, H, W), truth.reshape(-1, H, W)  # (M, H, W)
+    # All five local statistics of all frames in one filtering call.
+    mu_x, mu_y, xx, yy, xy = _gaussian_valid(np.stack([x, y, x * x, y * y, x * y]))  # (M, H', W') each
+    var_x, var_y, cov = xx - mu_x**2, yy - mu_y**2, xy - mu_x * mu_y
+    c1, c2 = SSIM_K1**2, SSIM_K2**2  # data range 1
+    s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    return s.mean(axis=(-2, -1)).reshape(lead)
+
+
+def _gaussian_valid(maps: np.ndarray) -> np.ndarray:
+    """Gaussian-filter (..., H, W) images, keeping only pixels whose window lies inside the frame."""
+    *lead, H, W = maps.shape
+    k = cv2.getGaussianKernel(SSIM_WINDOW, SSIM_SIGMA, cv2.CV_64F)
+    r = SSIM_WINDOW // 2
+    # Frames are stacked into one tall image: the vertical filter mixes neighbouring frames only
+    # in the r rows at each frame's top and bottom, and those rows are cropped away.
+    tall = cv2.sepFilter2D(maps.reshape(-1, W), cv2.CV_64F, k, k, borderType=cv2.BORDER_REFLECT)
+    return tall.reshape(*lead, H, W)[..., r:H - r, r:W - r]
+
+
+# --- cross-entropy ---------------------------------------------------------------------------
+
+def bce(prob, truth) -> np.ndarray:
+    """Binary cross-entropy of predicted probabilities against the truth (which may be any value
+    in [0, 1]), in nats, summed over the pixels of each frame: (T,) or (N, T). Probabilities are
+    clamped to [1e-7, 1 − 1e-7] so a confident mistake costs ≈ 16 nats, not infinity."""
+    prob, truth = _pair(prob, truth)
+    p = np.clip(prob, BCE_EPS, 1 - BCE_EPS)
+    return -(truth * np.log(p) + (1 - truth) * np.log1p(-p)).sum(axis=(-2, -1))
+
+
+def bce_per_sequence(prob, truth) -> np.ndarray | float:
+    """The paper's cross-entropy: per-pixel BCE summed over all pixels of all predicted frames
+    of a sequence. (T, H, W) → a float; (N, T, H, W) → (N,); average it over sequences to
+    compare with Shi et al.'s 3670.85 (10 frames × 4096 pixels)."""
+    per_sequence = bce(prob, truth).sum(axis=-1)
+    return float(per_sequence) if np.ndim(per_sequence) == 0 else per_sequence
+
+
+# --- nowcasting skill ------------------------------------------------------------------------
+
+def contingency(pred, truth, threshold: float) -> dict[str, np.ndarray]:
+    """Counts per frame of hits (forecast > threshold and observed > threshold), misses (only
+    observed), false alarms (only forecast) and correct negatives. Both comparisons are strict."""
+    pred, truth = _pair(pred, truth)
+    f, o = pred > threshold, truth > threshold
+    count = lambda m: m.sum(axis=(-2, -1))  # noqa: E731
+    return {"hits": count(f & o), "misses": count(~f & o),
+            "false_alarms": count(f & ~o), "correct_negatives": count(~f & ~o)}
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    # NaN where the denominator is 0: the score is undefined there (e.g. nothing observed and
+    # nothing forecast), and averaging it as 0 or 1 would be a made-up number.
+    num, den = np.asarray(num, np.float64), np.asarray(den, np.float64)
+    return np.divide(num, den, out=np.full_like(num, np.nan), where=den > 0)
+
+
+def csi(pred, truth, threshold: float) -> np.ndarray:
+    """Critical success index per frame: hits / (hits + misses + false alarms); NaN when the
+    event is neither forecast nor observed."""
+    t = contingency(pred, truth, threshold)
+    return _ratio(t["hits"], t["hits"] + t["misses"] + t["false_alarms"])
+
+
+def pod(pred, truth, threshold: float) -> np.ndarray:
+    """Probability of detection per frame: hits / (hits + misses); NaN when nothing is observed."""
+    t = contingency(pred, truth, threshold)
+    return _ratio(t["hits"], t["hits"] + t["misses"])
+
+
+def far(pred, truth, threshold: float) -> np.ndarray:
+    """False alarm ratio per frame: false alarms / (hits + false alarms); NaN when nothing is
+    forecast."""
+    t = contingency(pred, truth, threshold)
+    return _ratio(t["false_alarms"], t["hits"] + t["false_alarms"])
+
+
+def fss(pred, truth, threshold: float, scale: int) -> np.ndarray:
+    """Fractions skill score per frame (Roberts & Lean 2008) of the event value > threshold in
+    square neighbourhoods of ``scale`` × ``scale`` pixels:
+    1 − Σ(F − O)² / (ΣF² + ΣO²), where F and O are the fractions of event pixels in the window
+    around each pixel. Outside the frame counts as no event (zero padding; the fraction is
+    always over scale² pixels). 1 is perfect, 0 no skill; NaN when neither field has an event."""
+    pred, truth = _pair(pred, truth)
+    if int(scale) != scale or scale < 1:
+        raise ValueError(f"scale must be a whole number of pixels ≥ 1, got {scale}")
+    *lead, H, W = pred.shape
+    events = np.stack([pred > threshold, truth > threshold]).astype(np.float64).reshape(-1, H, W)
+    # Box filtering each frame on its own: frames are small and few, and this keeps the
+    # zero border exact (a tall stacked image would leak events across frame edges).
+    frac = np.stack([cv2.boxFilter(e, cv2.CV_64F, (int(scale),) * 2, normalize=True,
+                                   borderType=cv2.BORDER_CONSTANT) for e in events])
+    f, o = frac.reshape(2, *lead, H, W)
+    num = ((f - o) ** 2).sum(axis=(-2, -1))
+    den = (f**2).sum(axis=(-2, -1)) + (o**2).sum(axis=(-2, -1))
+    return 1 - _ratio(num, den)
+
+
+def rainfall_mse(pred, truth) -> np.ndarray:
+    """Mean (over pixels, not summed) squared error of rain rates in (mm/h)² per frame."""
+    pred, truth = _pair(pred, truth)
+    return ((pred - truth) ** 2).mean(axis=(-2, -1))
+
+
+def correlation(pred, truth) -> np.ndarray:
+    """Pearson correlation of forecast and observed values over the pixels of each frame; NaN
+    when either frame is constant (the correlation is undefined)."""
+    pred, truth = _pair(pred, truth)
+    p = pred - pred.mean(axis=(-2, -1), keepdims=True)
+    t = truth - truth.mean(axis=(-2, -1), keepdims=True)
+    den = np.sqrt((p**2).sum(axis=(-2, -1)) * (t**2).sum(axis=(-2, -1)))
+    return _ratio((p * t).sum(axis=(-2, -1)), den)
+
+
+# --- summaries -------------------------------------------------------------------------------
+
+def average(values) -> float:
+    """Mean over frames and sequences, leaving out NaN (undefined) entries; NaN if all are.
+    ``average(mse(p, t))`` is the "MSE/frame" of OpenSTL and the papers."""
+    values = np.asarray(values, np.float64)
+    defined = values[~np.isnan(values)]
+    return float(defined.mean()) if defined.size else float("nan")
+
+
+def scores(pred, truth) -> dict[str, np.ndarray]:
+    """Per-frame 'mse', 'mae', 'ssim' and 'psnr' of a forecast, each (T,) or (N, T)."""
+    pred, truth = _pair(pred, truth)
+    return {"mse": mse(pred, truth), "mae": mae(pred, truth), "ssim": ssim(pred, truth),
+            "psnr": psnr(pred, truth)}
