@@ -135,7 +135,7 @@ def test_bad_inputs_are_clear_errors():
 
 def test_forecast_numpy_contract():
     model = small_model().eval()
-    frames = np.random.default_rng(0).random(7, 40, 25).astype(np.float32)
+    frames = np.random.default_rng(0).random((7, 40, 25)).astype(np.float32)
     for context, horizon in [(7, 1), (1, 5), (3, 20)]:
         out = forecast(model, frames[:context], horizon)
         assert out.shape == (horizon, 40, 25) and out.dtype == np.float32
@@ -150,7 +150,7 @@ def test_forecast_numpy_contract():
 
 def test_forecast_bf16_path_is_close_to_fp32():
     model = small_model().eval()
-    frames = np.random.default_rng(0).random(5, 16, 16).astype(np.float32)
+    frames = np.random.default_rng(0).random((5, 16, 16)).astype(np.float32)
     fp32 = forecast(model, frames, 4, precision="fp32")
     bf16 = forecast(model, frames, 4, precision="bf16")
     assert np.abs(bf16 - fp32).max() < 2e-2
