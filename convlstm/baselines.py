@@ -36,23 +36,27 @@ def persistence(frames, horizon: int) -> np.ndarray:
     return np.repeat(frames[-1:], int(horizon), axis=0)
 
 
-# The defaults below came from scripts/tune_optical_flow.py on the Moving MNIST validation split.
+# The defaults came from scripts/tune_optical_flow.py on 200 sequences of the Moving MNIST
+# validation split (MSE/frame 178.8 against 283.6 for persistence); preset is the best for DIS.
 def optical_flow(
     frames,
     horizon: int,
     *,
-    method: str = "dis",
-    preset: str = "medium",
+    method: str = "farneback",
+    preset: str = "fast",
+    window: int = 3,
     flow_frames: int = 2,
     smoothing: float = 0.0,
 ) -> np.ndarray:
     """Extrapolate the last frame along the motion seen in the last input frames.
 
-    The motion field u (pixels per frame) is estimated with OpenCV's dense optical flow
-    (``method`` "dis" with a DIS ``preset``, or "farneback") between consecutive frames among
-    the last ``flow_frames``, averaged over those pairs, then blurred with a Gaussian of
-    ``smoothing`` pixels (0: none). OpenCV's flow works on 8-bit images, so the frames are
-    rounded to 256 grey levels for the estimate only; the advected frame keeps full precision.
+    The motion field u (pixels per frame) is estimated with OpenCV's dense optical flow between
+    consecutive frames among the last ``flow_frames``, averaged over those pairs, then blurred
+    with a Gaussian of ``smoothing`` pixels (0: none). ``method`` is "dis" (DIS flow with the
+    OpenCV ``preset`` "ultrafast", "fast" or "medium") or "farneback" (Farnebäck's flow with
+    an averaging ``window`` of that many pixels); ``preset`` is read by DIS only, ``window`` by
+    Farnebäck only. OpenCV's flow works on 8-bit images, so the frames are rounded to 256 grey
+    levels for the estimate only; the advected frame keeps full precision.
 
     Each lead time is then backward semi-Lagrangian advection, as pysteps'
     ``extrapolation.semilagrangian``: the departure point of every pixel is traced back one
@@ -68,6 +72,8 @@ def optical_flow(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if method == "dis" and preset not in DIS_PRESETS:
         raise ValueError(f"preset must be one of {tuple(DIS_PRESETS)}, got {preset!r}")
+    if method == "farneback" and (int(window) != window or window < 3):
+        raise ValueError(f"window must be a whole number of pixels ≥ 3, got {window}")
     if int(flow_frames) != flow_frames or flow_frames < 2:
         raise ValueError(f"flow_frames must be a whole number ≥ 2, got {flow_frames}")
     if smoothing < 0:
@@ -76,19 +82,20 @@ def optical_flow(
         return persistence(frames, horizon)
 
     recent = np.round(frames[-int(flow_frames):] * 255).astype(np.uint8)  # (k, H, W)
-    velocity = np.mean([_flow(a, b, method, preset) for a, b in zip(recent[:-1], recent[1:], strict=True)],
+    velocity = np.mean([_flow(a, b, method, preset, int(window)) for a, b in zip(recent[:-1], recent[1:], strict=True)],
                        axis=0).astype(np.float32)  # (H, W, 2): x, y displacement per frame
     if smoothing > 0:
         velocity = cv2.GaussianBlur(velocity, (0, 0), smoothing, borderType=cv2.BORDER_REPLICATE)
     return _advect(frames[-1], velocity, int(horizon))
 
 
-def _flow(prev: np.ndarray, nxt: np.ndarray, method: str, preset: str) -> np.ndarray:
+def _flow(prev: np.ndarray, nxt: np.ndarray, method: str, preset: str, window: int) -> np.ndarray:
     """Dense flow such that prev(x) ≈ nxt(x + flow(x)); (H, W, 2) float32."""
     if method == "dis":
         return cv2.DISOpticalFlow_create(DIS_PRESETS[preset]).calc(prev, nxt, None)
-    # Farnebäck with the parameters of OpenCV's own sample (pyramid ×0.5, 3 levels, 15 px window).
-    return cv2.calcOpticalFlowFarneback(prev, nxt, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    # The other parameters are those of OpenCV's own sample: pyramid ×0.5, 3 levels, 3 iterations,
+    # polynomial expansion over 5 pixels with σ = 1.2.
+    return cv2.calcOpticalFlowFarneback(prev, nxt, None, 0.5, 3, window, 3, 5, 1.2, 0)
 
 
 def _advect(image: np.ndarray, velocity: np.ndarray, horizon: int) -> np.ndarray:

@@ -96,6 +96,20 @@ def forecast(
     return fit.restore(predicted).clip(0, 1)  # resizing can overshoot [0, 1] by rounding
 
 
+@torch.inference_mode()
+def predict(model: EncoderForecaster, sequences: np.ndarray, context: int, horizon: int,
+            batch_size: int = 64, bf16: bool = False) -> np.ndarray:
+    """Probabilities (N, horizon, H, W) for numpy sequences (N, ≥context, H, W) on the model's device."""
+    device = next(model.parameters()).device
+    out = []
+    for start in range(0, len(sequences), batch_size):
+        x = torch.from_numpy(sequences[start:start + batch_size, :context]).to(device)[:, :, None]
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            logits = model(x, horizon)
+        out.append(torch.sigmoid(logits.float())[:, :, 0].cpu().numpy())
+    return np.concatenate(out)
+
+
 def _autocast(device: torch.device, precision: str):
     if precision not in ("auto", "fp32", "bf16"):
         raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")

@@ -110,9 +110,8 @@ def contingency(pred, truth, threshold: float) -> dict[str, np.ndarray]:
     observed), false alarms (only forecast) and correct negatives. Both comparisons are strict."""
     pred, truth = _pair(pred, truth)
     f, o = pred > threshold, truth > threshold
-    count = lambda m: m.sum(axis=(-2, -1))  # noqa: E731
-    return {"hits": count(f & o), "misses": count(~f & o),
-            "false_alarms": count(f & ~o), "correct_negatives": count(~f & ~o)}
+    cells = {"hits": f & o, "misses": ~f & o, "false_alarms": f & ~o, "correct_negatives": ~f & ~o}
+    return {name: mask.sum(axis=(-2, -1)) for name, mask in cells.items()}
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

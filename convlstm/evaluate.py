@@ -1,0 +1,104 @@
+"""Score a model and the classical baselines on a fixed test set.
+
+    python -m convlstm.evaluate --model checkpoints/moving-mnist
+    python -m convlstm.evaluate --model ORG/NAME --digits 3     # the paper's generalization test
+
+Moving MNIST: the fixed test set (3,000 sequences from held-out digits), MSE/MAE/SSIM/PSNR per
+frame in OpenSTL units and the paper's cross-entropy per sequence, per lead time and mean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import baselines, metrics
+from .inference import load_model, predict
+from .model import EncoderForecaster
+
+PIXEL_METRICS = ("mse", "mae", "ssim", "psnr")
+BASELINES = {"persistence": baselines.persistence, "optical flow": baselines.optical_flow}
+
+
+def baseline_forecasts(sequences: np.ndarray, context: int, horizon: int) -> dict[str, np.ndarray]:
+    """Each baseline's forecasts (N, horizon, H, W) for sequences (N, ≥context, H, W)."""
+    return {name: np.stack([method(s[:context], horizon) for s in sequences]) for name, method in BASELINES.items()}
+
+
+def score(forecasts: np.ndarray, truth: np.ndarray) -> dict:
+    """Per-lead-time and mean pixel scores, plus the paper's cross-entropy per sequence."""
+    per_frame = metrics.scores(forecasts, truth)  # each (N, horizon)
+    result = {"per_lead": {k: per_frame[k].mean(0).tolist() for k in PIXEL_METRICS},
+              "mean": {k: metrics.average(per_frame[k]) for k in PIXEL_METRICS}}
+    result["mean"]["ce_per_sequence"] = float(metrics.bce_per_sequence(forecasts, truth).mean())
+    return result
+
+
+def evaluate(model: EncoderForecaster, sequences: np.ndarray, *, context: int, horizon: int,
+             with_baselines: bool = True) -> dict:
+    """Scores of the model (and the baselines) on sequences (N, context + horizon, H, W) in [0, 1]."""
+    truth = sequences[:, context:context + horizon]
+    if truth.shape[1] != horizon:
+        raise ValueError(f"sequences have {sequences.shape[1]} frames; need {context} + {horizon}")
+    forecasts = {"ConvLSTM": predict(model, sequences, context, horizon)}
+    if with_baselines:
+        forecasts |= baseline_forecasts(sequences, context, horizon)
+    return {"sequences": len(sequences), "context": context, "horizon": horizon,
+            "methods": {name: score(f, truth) for name, f in forecasts.items()}}
+
+
+def markdown_table(results: dict) -> str:
+    lines = ["| method | MSE/frame ↓ | MAE/frame ↓ | SSIM ↑ | PSNR ↑ | CE/sequence ↓ |",
+             "|---|---|---|---|---|---|"]
+    for name, r in results["methods"].items():
+        m = r["mean"]
+        lines.append(f"| {name} | {m['mse']:.1f} | {m['mae']:.1f} | {m['ssim']:.3f} | {m['psnr']:.2f} | "
+                     f"{m['ce_per_sequence']:.0f} |")
+    horizon = results["horizon"]
+    lines += ["", "MSE/frame by lead time:", "",
+              "| method | " + " | ".join(f"+{k + 1}" for k in range(horizon)) + " |",
+              "|---|" + "---|" * horizon]
+    for name, r in results["methods"].items():
+        lines.append(f"| {name} | " + " | ".join(f"{v:.0f}" for v in r["per_lead"]["mse"]) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m convlstm.evaluate", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default=None, help="model folder or Hub repo id (default: the bundled checkpoint)")
+    p.add_argument("--revision", default=None, help="Hub revision (branch, tag or commit)")
+    p.add_argument("--digits", type=int, default=2, help="digits per sequence (3 = generalization test)")
+    p.add_argument("--n", type=int, default=None, help="use only the first N test sequences (default: all)")
+    p.add_argument("--sequences", default=None,
+                   help="evaluate on an mnist_test_seq.npy-style file instead of the generated test set")
+    p.add_argument("--no-baselines", action="store_true", help="score the model only")
+    p.add_argument("--device", default=None, help="'cpu', 'cuda', ... (default: CUDA when available)")
+    p.add_argument("--out", default=None, help="write the results as JSON here (and a .md table beside it)")
+    args = p.parse_args(argv)
+
+    from .data import evaluation_set, load_sequences
+
+    model = load_model(args.model, revision=args.revision, device=args.device)
+    if args.sequences:
+        sequences = load_sequences(args.sequences)[: args.n]
+    else:
+        sequences = evaluation_set("test", n=args.n, num_digits=args.digits)
+    results = evaluate(model, sequences, context=model.context_frames, horizon=model.horizon,
+                       with_baselines=not args.no_baselines)
+    results["model"] = str(args.model or "bundled default")
+    results["digits"] = args.digits
+    table = markdown_table(results)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2))
+        out.with_suffix(".md").write_text(table + "\n")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
