@@ -1,0 +1,77 @@
+"""The training loop, DDP under torchrun, and the evaluation CLI, on tiny models."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from convlstm import load_model
+from convlstm.evaluate import main as evaluate_main
+from convlstm.train import TrainConfig, make_data, make_model, parse_args, train, validate
+
+REPO = Path(__file__).resolve().parent.parent
+TINY = ["--hidden-channels", "8", "--kernel-size", "3", "--batch-size", "4", "--eval-sequences", "16",
+        "--no-progress-bar", "--log-every", "5", "--warmup-steps", "5", "--lr", "1e-2"]
+
+
+def test_cli_flags_build_the_config():
+    config = parse_args(["--hidden-channels", "32", "16", "--autoregressive", "--max-minutes", "2", "--loss", "mse"])
+    assert config.hidden_channels == [32, 16] and config.autoregressive and config.max_minutes == 2.0
+    assert isinstance(config, TrainConfig) and config.loss == "mse"
+
+
+@pytest.mark.slow
+def test_a_tiny_model_learns_and_its_checkpoint_reproduces_its_metrics(tmp_path):
+    config = parse_args([*TINY, "--out", str(tmp_path), "--max-steps", "60", "--eval-every", "30"])
+    torch.manual_seed(config.seed)
+    untrained = make_model(config)
+    _, val = make_data(config, torch.device("cpu"), rank=0)
+    before = validate(untrained, val, config, bf16=False)["val_mse"]
+
+    summary = train(config)
+    after = summary["best"]["val_mse"]
+    assert after < 0.8 * before, (before, after)
+
+    log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    losses = [e["loss"] for e in log if e["event"] == "train"]
+    assert len(losses) == 12 and sum(losses[-3:]) < sum(losses[:3])
+
+    reloaded = load_model(tmp_path / "best", device="cpu")
+    recorded = json.loads((tmp_path / "best" / "training.json").read_text())
+    assert validate(reloaded, val, config, bf16=False)["val_mse"] == pytest.approx(recorded["val_mse"], rel=1e-5)
+
+
+@pytest.mark.slow
+def test_torchrun_with_gloo_trains_on_two_processes_and_only_rank_0_writes(tmp_path):
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+         "-m", "convlstm.train", *TINY, "--device", "cpu", "--out", str(out), "--max-steps", "10",
+         "--eval-every", "10"],
+        env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in log if e["event"] == "train"] == [5, 10]  # one writer, no duplicates
+    summary = json.loads((out / "metrics.json").read_text())
+    assert summary["sequences"] == 10 * 4 * 2  # both ranks' batches counted
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp"]  # nothing written elsewhere
+
+
+@pytest.mark.slow
+def test_evaluate_cli_writes_every_method_and_metric(tmp_path):
+    make_model(TrainConfig(hidden_channels=[8], kernel_size=3)).save_pretrained(tmp_path / "model")
+    out = tmp_path / "results" / "eval.json"
+    evaluate_main(["--model", str(tmp_path / "model"), "--n", "6", "--out", str(out), "--device", "cpu"])
+    results = json.loads(out.read_text())
+    assert set(results["methods"]) == {"ConvLSTM", "persistence", "optical flow"}
+    for method in results["methods"].values():
+        assert set(method["mean"]) == {"mse", "mae", "ssim", "psnr", "ce_per_sequence"}
+        assert all(len(v) == 10 for v in method["per_lead"].values())
+    assert results["sequences"] == 6
+    assert "| optical flow |" in out.with_suffix(".md").read_text()
