@@ -1,6 +1,6 @@
 """Training and inference speed of the paper-size model on a CUDA GPU.
 
-    python benchmarks/bench_gpu.py [--seconds 4] [--json out.json]
+    python -m benchmarks.bench_gpu [--seconds 4] [--json out.json]
 
 Training: sequences/s of the plain eager loop (bf16 autocast, batch 64) against the fast loop
 (fused gate math via torch.compile, larger batch), and the fast loop's model FLOP utilisation.
@@ -95,6 +95,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=4.0, help="timed seconds per training variant")
     p.add_argument("--hidden-channels", type=int, nargs="+", default=[128, 64, 64], help="model layers")
+    p.add_argument("--inference-only", action="store_true", help="skip the training-loop measurements")
     p.add_argument("--json", default=None, help="write the results here")
     args = p.parse_args()
     torch.backends.cudnn.benchmark = True
@@ -109,13 +110,14 @@ def main() -> None:
 
     flops = conv_flops_per_sequence(fresh(False), 10, 10)
     rows = []
-    for name, compiled, batch, channels_last in [
+    variants = [] if args.inference_only else [
         ("eager, bf16, batch 64", False, 64, False),
         ("eager, bf16, batch 256", False, 256, False),
         ("fused gates, bf16, batch 64", True, 64, False),
         ("fused gates, bf16, batch 256", True, 256, False),
         ("fused gates, bf16, channels_last, batch 256", True, 256, True),
-    ]:
+    ]
+    for name, compiled, batch, channels_last in variants:
         try:
             rate = train_rate(fresh(compiled).train(), batch, args.seconds, channels_last)
         except Exception as error:  # a variant failing must not hide the others

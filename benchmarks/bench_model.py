@@ -1,6 +1,6 @@
 """CPU speed of the fused ConvLSTM against a seed-style reference (eight convolutions per step).
 
-    python benchmarks/bench_model.py
+    python -m benchmarks.bench_model
 
 Paper sizes: 16×16 grid, 16 input channels (64×64 frames in 4×4 patches), 128-64-64, 5×5.
 Prints a markdown table; run it on an otherwise idle machine.

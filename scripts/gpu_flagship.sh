@@ -47,4 +47,4 @@ cp /tmp/eval.json "$out/eval.json"
 python3 -m convlstm.evaluate --model $run/best --digits 3 --n 1000 --no-baselines --out /tmp/eval3.json \
     2>&1 | tee -a "$out/train.log"
 cp /tmp/eval3.json "$out/eval_3digits.json"
-python3 benchmarks/bench_gpu.py --seconds 2.5 --json "$out/bench.json" 2>&1 | tee -a "$out/train.log"
+python3 -m benchmarks.bench_gpu --seconds 2.5 --json "$out/bench.json" 2>&1 | tee -a "$out/train.log"
