@@ -1,0 +1,161 @@
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from convlstm import radar as rd
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    # The generator's ops are small; on a busy 2-core machine two OpenMP threads wait on each
+    # other and run 5-20× slower than one.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _make(n=16, seed=0, **kwargs):
+    return rd.generate_radar(n, generator=torch.Generator().manual_seed(seed), **kwargs).numpy()
+
+
+def test_radar_is_deterministic_by_seed():
+    a, b, c = rd.radar(3, seed=5), rd.radar(3, seed=5), rd.radar(3, seed=6)
+    assert a.shape == (3, 20, 100, 100) and a.dtype == np.float32
+    g = torch.Generator().manual_seed(5)
+    assert not torch.equal(rd.generate_radar(2, generator=g), rd.generate_radar(2, generator=g))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_shapes_and_non_negative_rain():
+    rain = rd.radar(2, seed=0, frames=7, size=48, motion="rotation")
+    assert rain.shape == (2, 7, 48, 48)
+    assert rain.min() >= 0 and np.isfinite(rain).all()
+
+
+def test_statistics_look_like_rain():
+    rain = rd.radar(16, seed=0)
+    wet = (rain > 0).mean()
+    assert 0.05 < wet < 0.7
+    assert (rain[rain > 0] < 1).mean() > 0.3  # most wet pixels light...
+    assert (rain > 10).any()  # ...a few convective cores heavy
+    # A steady field that only moves: neighbouring frames are alike, distant ones less so.
+    near = np.corrcoef(rain[:, 0].ravel(), rain[:, 1].ravel())[0, 1]
+    far = np.corrcoef(rain[:, 0].ravel(), rain[:, -1].ravel())[0, 1]
+    assert near > 0.8 and far < near
+
+
+def test_intensity_scales_rain_rates():
+    np.testing.assert_allclose(rd.radar(2, seed=1, intensity=2.0), 2 * rd.radar(2, seed=1), rtol=1e-6)
+
+
+@pytest.mark.parametrize("velocity", [(1.5, -2.0), (0.0, 1.0)])
+def test_rain_moves_with_the_imposed_velocity(velocity):
+    rain = _make(8, motion="translation", growth_decay=False, velocity=velocity)
+    window = cv2.createHanningWindow((100, 100), cv2.CV_32F)
+    steps, shifts = 6, []
+    for seq in rd.to_unit(rain):
+        if (seq[0] > 0).mean() > 0.05:
+            (dx, dy), _ = cv2.phaseCorrelate(seq[0], seq[steps], window)
+            shifts.append((dy / steps, dx / steps))
+    assert len(shifts) >= 3
+    np.testing.assert_allclose(np.median(shifts, 0), velocity, atol=0.5)
+
+
+def test_rain_flows_in_from_outside_the_view():
+    # Moving right at 3 px/step, the left 50 columns of the last frame were outside the view at
+    # the start: they should be as rainy as the rest, not an empty wake.
+    rain = _make(32, seed=2, motion="translation", growth_decay=False, velocity=(0.0, 3.0))
+    assert (rain[:, -1, :, :50] > 0).mean() > 0.5 * (rain[:, 0] > 0).mean()
+
+
+def test_mass_is_steady_without_growth_and_decay():
+    mass = _make(64, seed=3, motion="translation", growth_decay=False, velocity=(2.0, 1.0)).sum((2, 3))
+    # Over many sequences inflow balances outflow: no systematic loss or gain of rain.
+    np.testing.assert_allclose(mass.mean(0) / mass[:, 0].mean(), 1, atol=0.15)
+    # Moving slowly (little inflow), a sequence keeps its rain unless growth and decay are on.
+    change = []
+    for growth_decay in (False, True):
+        slow = _make(32, seed=3, motion="translation", growth_decay=growth_decay, velocity=(0.3, 0.3)).sum((2, 3))
+        change.append(np.median(np.abs(slow[:, -1] / slow[:, 0] - 1)))
+    assert change[0] < 0.3 and change[1] > 1.5 * change[0]
+
+
+@pytest.mark.parametrize("motion", rd.MOTIONS)
+def test_every_motion_moves_rain(motion):
+    rain = _make(4, motion=motion, growth_decay=False)
+    assert (rain > 0).mean() > 0.02
+    assert not np.allclose(rain[:, 0], rain[:, -1])
+
+
+def test_stream_yields_fresh_unit_batches():
+    a, b = iter(rd.RadarStream(2, seed=4, frames=6, size=32)), rd.RadarStream(2, seed=4, frames=6, size=32)
+    first, second = next(a), next(a)
+    assert first.shape == (2, 6, 32, 32) and first.dtype == torch.float32
+    assert 0 <= first.min() and first.max() <= 1
+    assert not torch.equal(first, second)
+    torch.testing.assert_close(next(b), first)
+
+
+def test_evaluation_set_is_prefix_stable():
+    some = rd.radar_evaluation_set("val", n=3)
+    more = rd.radar_evaluation_set("val", n=rd.CHUNK + 2)  # spans two chunks
+    np.testing.assert_array_equal(some, more[:3])
+    np.testing.assert_array_equal(rd.radar(rd.CHUNK + 1, seed=rd.VAL_SEED)[-1], more[rd.CHUNK])
+    assert not np.allclose(some, rd.radar_evaluation_set("test", n=3))
+    with pytest.raises(ValueError):
+        rd.radar_evaluation_set("val", n=501)
+    with pytest.raises(ValueError):
+        rd.radar_evaluation_set("train")
+
+
+@pytest.mark.parametrize("kwargs", [dict(n=0), dict(frames=1), dict(size=8), dict(intensity=-1.0),
+                                    dict(motion="spiral")])
+def test_bad_arguments_raise(kwargs):
+    args = dict(n=1, seed=0) | kwargs
+    with pytest.raises(ValueError):
+        rd.radar(args.pop("n"), **args)
+
+
+def test_unit_scale_round_trip():
+    rain = np.geomspace(rd.RAIN_DRY * 1.001, rd.RAIN_TOP, 1000).astype(np.float32)
+    unit = rd.to_unit(rain)
+    assert (np.diff(unit) > 0).all() and unit.min() > 0 and unit.max() <= 1
+    np.testing.assert_allclose(rd.from_unit(unit), rain, rtol=1e-4)
+    # Dry stays dry; beyond the top it clips.
+    np.testing.assert_array_equal(rd.to_unit(np.array([0.0, rd.RAIN_DRY / 2, 1000.0])), [0, 0, 1])
+    assert rd.from_unit(np.zeros(1))[0] == 0
+    assert rd.from_unit(np.ones(1))[0] == pytest.approx(rd.RAIN_TOP)
+
+
+def test_unit_scale_constants_and_torch():
+    assert rd.rain_to_dbz(np.float32(1.0)) == pytest.approx(10 * np.log10(200), abs=1e-4)  # ≈ 23.01
+    assert rd.dbz_to_rain(np.float32(10 * np.log10(200))) == pytest.approx(1.0, rel=1e-5)
+    assert rd.RAIN_DRY == pytest.approx(0.0365, abs=1e-4) and rd.RAIN_TOP == pytest.approx(205.0, abs=0.1)
+    rain = torch.tensor([0.0, 0.5, 5.0, 50.0])
+    unit = rd.to_unit(rain)
+    assert isinstance(unit, torch.Tensor)
+    np.testing.assert_allclose(unit.numpy(), rd.to_unit(rain.numpy()), rtol=1e-6)
+    torch.testing.assert_close(rd.from_unit(unit), rain)
+
+
+def test_colorize_uses_the_band_colours():
+    dbz = np.array([[[4.9, 40.0, 44.9, 75.0]]], np.float32)  # (T, H, W)
+    rgb = rd.colorize(dbz, units="dBZ")
+    assert rgb.shape == (1, 1, 4, 3) and rgb.dtype == np.uint8
+    bands = dict(rd.REFLECTIVITY_COLORS)
+    assert rgb[0, 0].tolist() == [[0, 0, 0], list(bands[40]), list(bands[40]), list(bands[70])]
+    inside = np.array([2.0, 42.0, 44.0, 72.0], np.float32)  # away from band edges: float rounding
+    np.testing.assert_array_equal(rd.colorize(rd.dbz_to_rain(inside)), rgb[0, 0])  # mm/h, the default
+    np.testing.assert_array_equal(rd.colorize(inside / 60, units="unit"), rgb[0, 0])
+    assert rd.colorize(np.zeros((3, 8, 8)), background=(255, 255, 255)).min() == 255
+    with pytest.raises(ValueError):
+        rd.colorize(dbz, units="inches")
+
+
+def test_legend_image():
+    legend = rd.legend_image(swatch=40)
+    assert legend.dtype == np.uint8 and legend.shape == (44, 40 * (len(rd.REFLECTIVITY_COLORS) + 1), 3)
+    assert (legend == rd.REFLECTIVITY_COLORS[0][1]).all(-1).any()  # the 5 dBZ swatch is there
