@@ -9,6 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .grid import check_frames
+
 DIS_PRESETS = {
     "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
     "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
@@ -17,22 +19,9 @@ DIS_PRESETS = {
 METHODS = ("dis", "farneback")
 
 
-def _check(frames, horizon) -> np.ndarray:
-    frames = np.asarray(frames)
-    if frames.ndim != 3 or min(frames.shape) < 1:
-        raise ValueError(f"frames must be (T, H, W) with T ≥ 1, got shape {frames.shape}")
-    if not np.issubdtype(frames.dtype, np.floating) or not np.isfinite(frames).all():
-        raise ValueError("frames must be finite floats")
-    if frames.min() < 0 or frames.max() > 1:
-        raise ValueError("frames must lie in [0, 1]")
-    if int(horizon) != horizon or horizon < 1:
-        raise ValueError(f"horizon must be a whole number ≥ 1, got {horizon}")
-    return frames.astype(np.float32, copy=False)
-
-
 def persistence(frames, horizon: int) -> np.ndarray:
     """The last frame, repeated ``horizon`` times: "tomorrow is like today"."""
-    frames = _check(frames, horizon)
+    frames = check_frames(frames, horizon)
     return np.repeat(frames[-1:], int(horizon), axis=0)
 
 
@@ -67,7 +56,7 @@ def optical_flow(
 
     With a single input frame there is no motion to see: the forecast is persistence.
     """
-    frames = _check(frames, horizon)
+    frames = check_frames(frames, horizon)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if method == "dis" and preset not in DIS_PRESETS:

@@ -44,6 +44,20 @@ class GridFit:
         return np.ascontiguousarray(square[:, self.top:self.top + self.height, self.left:self.left + self.width])
 
 
+def check_frames(frames, horizon: int) -> np.ndarray:
+    """The input contract of forecasts and baselines: (T, H, W) finite floats in [0, 1], horizon ≥ 1."""
+    frames = np.asarray(frames)
+    if frames.ndim != 3 or min(frames.shape) < 1:
+        raise ValueError(f"frames must be (T, H, W) with T ≥ 1, got shape {frames.shape}")
+    if not np.issubdtype(frames.dtype, np.floating) or not np.isfinite(frames).all():
+        raise ValueError("frames must be finite floats")
+    if frames.min() < 0 or frames.max() > 1:
+        raise ValueError("frames must lie in [0, 1]")
+    if int(horizon) != horizon or horizon < 1:
+        raise ValueError(f"horizon must be a whole number ≥ 1, got {horizon}")
+    return frames.astype(np.float32, copy=False)
+
+
 def fit_to_grid(frames: np.ndarray, size: int) -> tuple[np.ndarray, GridFit]:
     """Return frames resized to (T, size, size) and the GridFit that undoes it."""
     fit = GridFit(frames.shape[1], frames.shape[2], size)

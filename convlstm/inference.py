@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .grid import fit_to_grid
+from .grid import check_frames, fit_to_grid
 from .model import EncoderForecaster
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "moving-mnist"
@@ -77,15 +77,7 @@ def forecast(
     ``precision``: "fp32", "bf16" (autocast), or "auto": bf16 on CUDA and on CPUs with
     native bf16 support, whose error against fp32 is far below what a viewer can see.
     """
-    frames = np.asarray(frames)
-    if frames.ndim != 3 or min(frames.shape) < 1:
-        raise ValueError(f"frames must be (T, H, W) with T ≥ 1, got shape {frames.shape}")
-    if not np.issubdtype(frames.dtype, np.floating) or not np.isfinite(frames).all():
-        raise ValueError("frames must be finite floats")
-    if frames.min() < 0 or frames.max() > 1:
-        raise ValueError("frames must lie in [0, 1]")
-    if int(horizon) != horizon or horizon < 1:
-        raise ValueError(f"horizon must be a whole number ≥ 1, got {horizon}")
+    frames = check_frames(frames, horizon)
 
     fitted, fit = fit_to_grid(frames, model.frame_size)  # (T, S, S)
     device = next(model.parameters()).device
