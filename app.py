@@ -1,0 +1,220 @@
+"""ConvLSTM Nowcast: forecast the next frames of Moving MNIST or of your own sequence, beside
+optical-flow and persistence baselines. UI only; the work is in convlstm.showcase.
+
+    python app.py                                   # the bundled checkpoint
+    python app.py --model ORG/NAME --revision v1    # a Hub repo (or: CONVLSTM_MODEL=ORG/NAME)
+    python app.py --model path/to/checkpoint        # a local folder
+"""
+
+# On Hugging Face ZeroGPU Spaces, `spaces` must be imported before torch; elsewhere it's absent
+# and @gpu does nothing.
+try:
+    import spaces
+
+    gpu = spaces.GPU
+except ImportError:
+    def gpu(fn):
+        return fn
+
+import argparse  # noqa: E402 (after the spaces import, on purpose)
+import os  # noqa: E402
+import random  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gradio as gr  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from convlstm import CheckpointError, io, showcase  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+CONCURRENCY = 2  # forecasts running at once; the rest wait in the queue (a CPU Space has 2 cores)
+GUIDE = """\
+# ConvLSTM Nowcast
+Forecast the next frames of a sequence with a Convolutional LSTM
+([Shi et al., NeurIPS 2015](https://arxiv.org/abs/1506.04214)), shown beside two classical
+baselines: **optical flow** (move the last frame along the motion seen) and **persistence**
+(the last frame stays). Lead time **+k** is k frames after the last input frame.
+"""
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default=os.environ.get("CONVLSTM_MODEL"),
+                   help="Hub repo id (ORG/NAME) or checkpoint folder; default: env CONVLSTM_MODEL, "
+                        "else the bundled checkpoints/moving-mnist")
+    p.add_argument("--revision", default=os.environ.get("CONVLSTM_REVISION"),
+                   help="Hub revision to pin: a branch, tag or commit hash (default: env CONVLSTM_REVISION)")
+    return p.parse_args(argv)
+
+
+# --- the model, loaded once at start-up -------------------------------------------------------
+
+ARGS = parse_args(sys.argv[1:] if __name__ == "__main__" else [])
+MODELS = showcase.ModelRegistry()
+try:
+    DEFAULT = MODELS.load(ARGS.model, ARGS.revision)
+except CheckpointError as error:
+    raise SystemExit(f"The app can't start: {error}") from None
+
+
+def horizon_info(loaded: showcase.LoadedModel) -> str:
+    return f"frames to forecast; the model was trained for {loaded.model.horizon}, more is extrapolation"
+
+
+# --- callbacks --------------------------------------------------------------------------------
+
+
+def show(comparison: showcase.Comparison, files: showcase.Rendered, notes: list[str]) -> tuple:
+    """The outputs of both forecast buttons, in the order of OUTPUTS."""
+    headers, rows, best = showcase.scores_table(comparison)
+    table = pd.DataFrame(rows, columns=headers)
+    styles = table.style.format({h: "{:.3f}" if "SSIM" in h else "{:.1f}" for h in headers[1:]}, na_rep="n/a")
+    for column, row in best.items():
+        styles = styles.apply(lambda s, r=row: ["font-weight: bold; background-color: #d9f2d9" if i == r else ""
+                                                for i in range(len(s))], subset=[column])
+    is_video = files.animation.suffix == ".webm"
+    return (
+        "\n".join(f"- {n}" for n in notes) if notes else "",
+        str(files.animation) if is_video else None,
+        None if is_video else str(files.animation),
+        str(files.grid),
+        styles,
+        pd.DataFrame(showcase.lead_time_errors(comparison), columns=["lead time", "method", "MSE/frame"]),
+        [str(p) for p in files.downloads],
+    )
+
+
+def run(model_key, frames, context, horizon, notes, progress) -> tuple:
+    model = MODELS.get(model_key).model
+
+    def report(fraction: float, text: str) -> None:
+        progress(fraction, desc=text)
+
+    comparison = showcase.compare(model, frames, context=context, horizon=horizon, progress=report)
+    files = showcase.render(comparison, showcase.scratch_folder(), progress=report)
+    return show(comparison, files, notes + comparison.notes)
+
+
+# gr.Progress() as a default is how gradio injects the progress bar.
+@gpu
+def forecast_moving_mnist(seed, digits, horizon, model_key=None, progress=gr.Progress()):  # noqa: B008
+    try:
+        context = MODELS.get(model_key).model.context_frames
+        frames = showcase.moving_mnist_sequence(seed, digits, context, horizon)
+        return run(model_key, frames, context, horizon, [], progress)
+    except (ValueError, CheckpointError) as error:  # SequenceError is a ValueError
+        raise gr.Error(str(error)) from None
+
+
+@gpu
+def forecast_upload(files, context, horizon, model_key=None, progress=gr.Progress()):  # noqa: B008
+    try:
+        progress(0.0, desc="reading the upload")
+        upload = io.load_sequence(files or [])
+        return run(model_key, upload.frames, context, horizon, upload.notes, progress)
+    except (ValueError, CheckpointError) as error:
+        raise gr.Error(str(error)) from None
+
+
+def load_other_model(source, revision, model_key=None):
+    if not (source or "").strip():
+        raise gr.Error("Type a Hub repo id such as ORG/NAME, or the path of a checkpoint folder.")
+    try:
+        loaded = MODELS.load(source, revision)
+    except (ValueError, CheckpointError) as error:
+        kept = MODELS.get(model_key).info["source"]
+        raise gr.Error(f"{error}. Still using {kept}.") from None
+    return loaded.key, loaded.summary
+
+
+def model_settings(model_key):
+    """Slider defaults and hints that follow the session's model."""
+    loaded = MODELS.get(model_key)
+    info = horizon_info(loaded)
+    return gr.Slider(info=info), gr.Slider(value=loaded.model.context_frames), gr.Slider(info=info)
+
+
+def video_or_gif(gif):
+    """Show the GIF player only when the animation came out as a GIF (no WebM encoder)."""
+    return gr.Video(visible=gif is None), gr.Image(visible=gif is not None)
+
+
+def random_seed() -> int:
+    return random.randint(0, 99_999)
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
+    model_key = gr.State(DEFAULT.key)
+    gr.Markdown(GUIDE)
+    with gr.Accordion("Model", open=True):
+        model_summary = gr.Markdown(DEFAULT.summary)
+        with gr.Row():
+            source = gr.Textbox(label="Hub repo id or folder", placeholder="ORG/NAME or checkpoints/moving-mnist",
+                                scale=3)
+            revision = gr.Textbox(label="Revision (optional)", placeholder="main, a tag or a commit", scale=1)
+            load_button = gr.Button("Load model", scale=1)
+
+    with gr.Tabs():
+        with gr.Tab("Moving MNIST"):
+            with gr.Row(equal_height=True):
+                seed = gr.Number(value=2015, label="Seed", precision=0, minimum=0, maximum=showcase.MAX_SEED,
+                                 scale=2)
+                dice = gr.Button("Random seed", scale=1)
+                digits = gr.Slider(1, showcase.MAX_DIGITS, value=2, step=1, label="Digits", scale=2)
+                mnist_horizon = gr.Slider(1, showcase.MAX_HORIZON, value=DEFAULT.model.horizon, step=1,
+                                          label="Horizon", info=horizon_info(DEFAULT), scale=4)
+            mnist_button = gr.Button("Forecast", variant="primary")
+            mnist_examples = gr.Examples([[2015, 2, 10], [7, 1, 10], [1506, 3, 10], [42, 2, 20]],
+                                         inputs=[seed, digits, mnist_horizon], label="Examples (click to run)",
+                                         api_visibility="private")
+        with gr.Tab("Your sequence"):
+            gr.Markdown(f"Upload {io.SUPPORTED}. The first *context* frames are the input; the frames "
+                        "after them are the ground truth the forecasts are scored against.")
+            with gr.Row():
+                upload = gr.File(label="Frames", file_count="multiple", scale=2)
+                with gr.Column(scale=1):
+                    context = gr.Slider(1, showcase.MAX_CONTEXT, value=DEFAULT.model.context_frames, step=1,
+                                        label="Context length", info="input frames the forecast starts from")
+                    upload_horizon = gr.Slider(1, showcase.MAX_HORIZON, value=DEFAULT.model.horizon, step=1,
+                                               label="Horizon", info=horizon_info(DEFAULT))
+                    upload_button = gr.Button("Forecast", variant="primary")
+            example_files = [[[str(p)], 10, 10] for p in sorted(EXAMPLES.glob("*")) if p.is_file()]
+            upload_examples = gr.Examples(example_files, inputs=[upload, context, upload_horizon],
+                                          label="Example files (click to run)", api_visibility="private")
+
+    notes = gr.Markdown()
+    with gr.Row():
+        with gr.Column(scale=3):
+            gr.Markdown("**Animation:** the input frames, then each method's forecast beside the truth")
+            video = gr.Video(label="Animation", show_label=False, autoplay=True, loop=True, interactive=False)
+            video_gif = gr.Image(label="Animation (GIF)", visible=False, interactive=False)
+        with gr.Column(scale=2):
+            scores = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id="scores")
+            plot = gr.LinePlot(x="lead time", y="MSE/frame", color="method", label="Error by lead time",
+                               y_title="MSE/frame (lower is better)")
+    grid = gr.Image(label="Frames by lead time", show_label=False, type="filepath", interactive=False)
+    downloads = gr.File(label="Download the ConvLSTM forecast (.npy float32 frames, animated GIF)",
+                        file_count="multiple", interactive=False)
+    OUTPUTS = [notes, video, video_gif, grid, scores, plot, downloads]
+
+    dice.click(random_seed, outputs=seed, api_visibility="private")
+    mnist_inputs = [seed, digits, mnist_horizon, model_key]
+    upload_inputs = [upload, context, upload_horizon, model_key]
+    for event in (
+        mnist_button.click(forecast_moving_mnist, mnist_inputs, OUTPUTS, api_name="forecast_moving_mnist"),
+        mnist_examples.load_input_event.then(forecast_moving_mnist, mnist_inputs, OUTPUTS, api_visibility="private"),
+        upload_button.click(forecast_upload, upload_inputs, OUTPUTS, api_name="forecast_upload"),
+        upload_examples.load_input_event.then(forecast_upload, upload_inputs, OUTPUTS, api_visibility="private"),
+    ):
+        event.success(video_or_gif, video_gif, [video, video_gif], api_visibility="private")
+    loading = load_button.click(load_other_model, [source, revision, model_key], [model_key, model_summary],
+                                api_name="load_model")
+    loading.success(model_settings, model_key, [mnist_horizon, context, upload_horizon], api_visibility="private")
+
+demo.queue(default_concurrency_limit=CONCURRENCY)
+
+if __name__ == "__main__":
+    demo.launch(max_file_size=io.MAX_FILE_BYTES, allowed_paths=[str(EXAMPLES)])
