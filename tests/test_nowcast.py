@@ -1,0 +1,127 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from convlstm import nowcast, radar
+from convlstm.io import SequenceError
+from convlstm.model import EncoderForecaster
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_contingency_scores_match_a_hand_counted_table():
+    # One 2×4 frame, rain in mm/h. At 0.5 mm/h (strictly greater counts as rain):
+    # forecast wet at columns 0-2 of row 0 and column 0 of row 1; observed wet at (0,0), (0,1), (1,0), (1,1).
+    # hits (0,0) (0,1) (1,0) = 3; false alarm (0,2) = 1; miss (1,1) = 1.
+    forecast = np.array([[[3.0, 1.0, 0.6, 0.5], [2.5, 0.5, 0.0, 0.0]]])
+    truth = np.array([[[1.0, 6.0, 0.0, 0.0], [0.7, 2.1, 0.5, 0.4]]])
+    s = nowcast.skill_scores(forecast, truth)["mean"]
+    assert s["csi@0.5"] == pytest.approx(3 / 5)
+    assert s["pod@0.5"] == pytest.approx(3 / 4)
+    assert s["far@0.5"] == pytest.approx(1 / 4)
+    # At 2 mm/h: forecast wet (0,0) (1,0); observed wet (0,1) (1,1): no hits, 2 misses, 2 false alarms.
+    assert (s["csi@2"], s["pod@2"], s["far@2"]) == (0.0, 0.0, 1.0)
+    # At 5 mm/h nothing is forecast: FAR is undefined (NaN), POD is 0 of 1.
+    assert np.isnan(s["far@5"]) and s["pod@5"] == 0.0 and s["csi@5"] == 0.0
+    assert s["rainfall_mse"] == pytest.approx(((forecast - truth) ** 2).mean())
+
+
+def test_fss_through_skill_scores_matches_a_hand_worked_case():
+    # A 1×3 strip at 1 mm/h: forecast event at x=0, observed at x=1.
+    forecast = np.array([[[2.0, 0.0, 0.0]]])
+    truth = np.array([[[0.0, 2.0, 0.0]]])
+    s = nowcast.skill_scores(forecast, truth)["mean"]
+    assert s["fss1@1"] == pytest.approx(0.0)  # pixelwise: no overlap at all
+    # 5×5 windows (zero outside) hold 1 event in 25 pixels wherever the event is within 2 px:
+    # F = [1, 1, 1]/25 (every pixel sees x=0), O = [1, 1, 1]/25 (every pixel sees x=1): identical.
+    assert s["fss5@1"] == pytest.approx(1.0)
+
+
+def test_skill_scores_per_lead_time():
+    rng = np.random.default_rng(0)
+    truth = rng.gamma(0.5, 2.0, (3, 4, 16, 16)).astype(np.float32)
+    result = nowcast.skill_scores(truth, truth)
+    assert set(result["per_lead"]) == set(nowcast.score_names())
+    assert all(len(v) == 4 for v in result["per_lead"].values())
+    assert result["mean"]["csi@0.5"] == 1.0 and result["mean"]["far@0.5"] == 0.0
+    assert result["mean"]["correlation"] == pytest.approx(1.0)
+
+
+def _tiny_model(size=32):
+    return EncoderForecaster(frame_size=size, patch_size=4, hidden_channels=[4], kernel_size=3,
+                             context_frames=3, horizon=4).eval()
+
+
+def test_evaluate_radar_scores_every_method_and_metric():
+    sequences = radar.radar(3, seed=0, frames=7, size=32)
+    results = nowcast.evaluate_radar(_tiny_model(), sequences, context=3, horizon=4, chunk=2)
+    assert results["sequences"] == 3 and set(results["methods"]) == set(nowcast.METHODS)
+    for r in results["methods"].values():
+        assert set(r["mean"]) == set(nowcast.score_names())
+        assert all(len(v) == 4 for v in r["per_lead"].values())
+    table = nowcast.table_like_paper(results)
+    assert "| ConvLSTM |" in table and "Rainfall-MSE" in table and "24 min" in table
+    image = nowcast.csi_plot(results)
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    assert (image != 255).any(axis=2).mean() > 0.01  # something is drawn
+
+
+def test_radar_comparison_and_pictures():
+    frames = radar.radar(1, seed=1, frames=6, size=40)[0]
+    forecasts, skill = nowcast.radar_comparison(_tiny_model(), frames, context=3, horizon=4)
+    assert {f.shape for f in forecasts.values()} == {(4, 40, 40)}
+    assert set(skill) == set(nowcast.METHODS)
+    assert len(skill["ConvLSTM"]["per_lead"]["csi@0.5"]) == 3  # only 3 true frames follow the input
+    animation = nowcast.radar_animation(frames, forecasts, context=3)
+    assert animation.shape[0] == 7 and animation.shape[-1] == 3
+    grid = nowcast.radar_grid(frames, forecasts, context=3, every=2)
+    assert grid.ndim == 3 and grid.dtype == np.uint8
+
+
+def test_read_radar_upload_arrays_in_mm_h_and_dbz(tmp_path):
+    rain = np.array([[[0.0, 0.5], [2.0, 10.0]]] * 3, np.float32)
+    np.save(tmp_path / "rain.npy", rain)
+    np.testing.assert_allclose(nowcast.read_radar_upload(tmp_path / "rain.npy", "mm/h"), rain)
+    dbz = np.array([[[-np.inf, 20.0], [35.0, 50.0]]] * 3, np.float32)
+    np.savez(tmp_path / "dbz.npz", frames=dbz, other=np.zeros(2))
+    got = nowcast.read_radar_upload(tmp_path / "dbz.npz", "dBZ")
+    np.testing.assert_allclose(got, radar.dbz_to_rain(dbz), rtol=1e-5)
+    assert got[0, 0, 0] == 0.0 and got.shape == (3, 2, 2)
+
+
+def test_read_radar_upload_gray_gif_maps_pixels_to_dbz(tmp_path):
+    levels = [0, 85, 170, 255]  # 0, 20, 40, 60 dBZ
+    frames = [Image.fromarray(np.full((8, 8), v, np.uint8)) for v in levels]
+    frames[0].save(tmp_path / "radar.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    rain = nowcast.read_radar_upload(tmp_path / "radar.gif")
+    assert rain.shape == (4, 8, 8)
+    assert rain[0].max() == 0.0  # pixel 0 is dry
+    np.testing.assert_allclose(rain[1:, 0, 0], radar.dbz_to_rain(np.array([20.0, 40.0, 60.0])), rtol=1e-4)
+
+
+@pytest.mark.parametrize("content, units", [
+    (np.array([[[-1.0, 2.0]]] * 2), "mm/h"),  # negative rain
+    (np.array([[[np.nan, 2.0]]] * 2), "dBZ"),
+    (np.zeros((2, 3, 4, 5, 6)), "mm/h"),  # not frames
+    (np.array([[[500.0, 2.0]]] * 2), "dBZ"),  # counts, not dBZ
+])
+def test_read_radar_upload_refuses_bad_arrays(tmp_path, content, units):
+    np.save(tmp_path / "bad.npy", content)
+    with pytest.raises(SequenceError):
+        nowcast.read_radar_upload(tmp_path / "bad.npy", units)
+
+
+def test_read_radar_upload_refuses_a_damaged_file(tmp_path):
+    (tmp_path / "bad.npy").write_bytes(b"not numpy at all")
+    with pytest.raises(SequenceError):
+        nowcast.read_radar_upload(tmp_path / "bad.npy")
+    (tmp_path / "bad.gif").write_bytes(b"GIF89a broken")
+    with pytest.raises(SequenceError):
+        nowcast.read_radar_upload(tmp_path / "bad.gif")
