@@ -25,7 +25,8 @@ from pathlib import Path  # noqa: E402
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from convlstm import CheckpointError, io, showcase  # noqa: E402
+from convlstm import CheckpointError, io, load_model, nowcast, radar, showcase  # noqa: E402
+from convlstm.inference import RADAR_CHECKPOINT  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 CONCURRENCY = 2  # forecasts running at once; the rest wait in the queue (a CPU Space has 2 cores)
@@ -56,6 +57,7 @@ try:
     DEFAULT = MODELS.load(ARGS.model, ARGS.revision)
 except CheckpointError as error:
     raise SystemExit(f"The app can't start: {error}") from None
+RADAR = load_model(RADAR_CHECKPOINT)  # the radar tab's model (5 frames in, 15 out)
 
 
 def horizon_info(loaded: showcase.LoadedModel) -> str:
@@ -117,6 +119,47 @@ def forecast_upload(files, context, horizon, model_key=None, progress=gr.Progres
         raise gr.Error(str(error)) from None
 
 
+def show_radar(frames_mm_h, notes: list[str]) -> tuple:
+    """The radar tab's outputs, in the order of RADAR_OUTPUTS."""
+    context, horizon = RADAR.context_frames, RADAR.horizon
+    forecasts, skill = nowcast.radar_comparison(RADAR, frames_mm_h, context, horizon)
+    files = nowcast.render_radar(frames_mm_h, forecasts, skill, showcase.scratch_folder(), context)
+    headers, rows = nowcast.skill_table(skill)
+    if not skill:
+        notes = [*notes, f"No frames follow the first {context}: the forecasts are shown without scores."]
+    is_video = files["animation"].suffix == ".webm"
+    return (
+        "\n".join(f"- {n}" for n in notes),
+        str(files["animation"]) if is_video else None,
+        None if is_video else str(files["animation"]),
+        str(files["grid"]),
+        pd.DataFrame(rows, columns=headers).round(3).astype(object).fillna("n/a"),  # NaN: no rain to score
+        str(files["csi"]) if files["csi"] else None,
+    )
+
+
+@gpu
+def forecast_radar(seed, intensity, motion):
+    try:
+        seed = showcase.whole_number("The seed", seed, 0, showcase.MAX_SEED)
+        frames = radar.radar(1, seed=seed, intensity=float(intensity), motion=motion,
+                             frames=RADAR.context_frames + RADAR.horizon)[0]
+        return show_radar(frames, [])
+    except ValueError as error:
+        raise gr.Error(str(error)) from None
+
+
+@gpu
+def forecast_radar_upload(file, units):
+    try:
+        if not file:
+            raise ValueError("Choose a radar file to upload first.")
+        frames = nowcast.read_radar_upload(file, units)
+        return show_radar(frames, [])
+    except ValueError as error:  # SequenceError is a ValueError
+        raise gr.Error(str(error)) from None
+
+
 def load_other_model(source, revision, model_key=None):
     if not (source or "").strip():
         raise gr.Error("Type a Hub repo id such as ORG/NAME, or the path of a checkpoint folder.")
@@ -158,47 +201,87 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
             load_button = gr.Button("Load model", scale=1)
 
     with gr.Tabs():
-        with gr.Tab("Moving MNIST"):
-            with gr.Row(equal_height=True):
-                seed = gr.Number(value=2015, label="Seed", precision=0, minimum=0, maximum=showcase.MAX_SEED,
-                                 scale=2)
-                dice = gr.Button("Random seed", scale=1)
-                digits = gr.Slider(1, showcase.MAX_DIGITS, value=2, step=1, label="Digits", scale=2)
-                mnist_horizon = gr.Slider(1, showcase.MAX_HORIZON, value=DEFAULT.model.horizon, step=1,
-                                          label="Horizon", info=horizon_info(DEFAULT), scale=4)
-            mnist_button = gr.Button("Forecast", variant="primary")
-            mnist_examples = gr.Examples([[2015, 2, 10], [7, 1, 10], [1506, 3, 10], [42, 2, 20]],
-                                         inputs=[seed, digits, mnist_horizon], label="Examples (click to run)",
-                                         api_visibility="private")
-        with gr.Tab("Your sequence"):
-            gr.Markdown(f"Upload {io.SUPPORTED}. The first *context* frames are the input; the frames "
-                        "after them are the ground truth the forecasts are scored against.")
-            with gr.Row():
-                upload = gr.File(label="Frames", file_count="multiple", scale=2)
-                with gr.Column(scale=1):
-                    context = gr.Slider(1, showcase.MAX_CONTEXT, value=DEFAULT.model.context_frames, step=1,
-                                        label="Context length", info="input frames the forecast starts from")
-                    upload_horizon = gr.Slider(1, showcase.MAX_HORIZON, value=DEFAULT.model.horizon, step=1,
-                                               label="Horizon", info=horizon_info(DEFAULT))
-                    upload_button = gr.Button("Forecast", variant="primary")
-            example_files = [[[str(p)], 10, 10] for p in sorted(EXAMPLES.glob("*")) if p.is_file()]
-            upload_examples = gr.Examples(example_files, inputs=[upload, context, upload_horizon],
-                                          label="Example files (click to run)", api_visibility="private")
+        with gr.Tab("Video frames"):
+            with gr.Tabs():
+                with gr.Tab("Moving MNIST"):
+                    with gr.Row(equal_height=True):
+                        seed = gr.Number(value=2015, label="Seed", precision=0, minimum=0, maximum=showcase.MAX_SEED,
+                                         scale=2)
+                        dice = gr.Button("Random seed", scale=1)
+                        digits = gr.Slider(1, showcase.MAX_DIGITS, value=2, step=1, label="Digits", scale=2)
+                        mnist_horizon = gr.Slider(1, showcase.MAX_HORIZON, value=DEFAULT.model.horizon, step=1,
+                                                  label="Horizon", info=horizon_info(DEFAULT), scale=4)
+                    mnist_button = gr.Button("Forecast", variant="primary")
+                    mnist_examples = gr.Examples([[2015, 2, 10], [7, 1, 10], [1506, 3, 10], [42, 2, 20]],
+                                                 inputs=[seed, digits, mnist_horizon], label="Examples (click to run)",
+                                                 api_visibility="private")
+                with gr.Tab("Your sequence"):
+                    gr.Markdown(f"Upload {io.SUPPORTED}. The first *context* frames are the input; the frames "
+                                "after them are the ground truth the forecasts are scored against.")
+                    with gr.Row():
+                        upload = gr.File(label="Frames", file_count="multiple", scale=2)
+                        with gr.Column(scale=1):
+                            context = gr.Slider(1, showcase.MAX_CONTEXT, value=DEFAULT.model.context_frames, step=1,
+                                                label="Context length", info="input frames the forecast starts from")
+                            upload_horizon = gr.Slider(1, showcase.MAX_HORIZON, value=DEFAULT.model.horizon, step=1,
+                                                       label="Horizon", info=horizon_info(DEFAULT))
+                            upload_button = gr.Button("Forecast", variant="primary")
+                    example_files = [[[str(p)], 10, 10] for p in sorted(EXAMPLES.glob("*")) if p.is_file()]
+                    upload_examples = gr.Examples(example_files, inputs=[upload, context, upload_horizon],
+                                                  label="Example files (click to run)", api_visibility="private")
 
-    notes = gr.Markdown()
-    with gr.Row():
-        with gr.Column(scale=3):
-            gr.Markdown("**Animation:** the input frames, then each method's forecast beside the truth")
-            video = gr.Video(label="Animation", show_label=False, autoplay=True, loop=True, interactive=False)
-            video_gif = gr.Image(label="Animation (GIF)", visible=False, interactive=False)
-        with gr.Column(scale=2):
-            scores = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id="scores")
-            plot = gr.LinePlot(x="lead time", y="MSE/frame", color="method", label="Error by lead time",
-                               y_title="MSE/frame (lower is better)")
-    grid = gr.Image(label="Frames by lead time", show_label=False, type="filepath", interactive=False)
-    downloads = gr.File(label="Download the ConvLSTM forecast (.npy float32 frames, animated GIF)",
-                        file_count="multiple", interactive=False)
-    OUTPUTS = [notes, video, video_gif, grid, scores, plot, downloads]
+            notes = gr.Markdown()
+            with gr.Row():
+                with gr.Column(scale=3):
+                    gr.Markdown("**Animation:** the input frames, then each method's forecast beside the truth")
+                    video = gr.Video(label="Animation", show_label=False, autoplay=True, loop=True, interactive=False)
+                    video_gif = gr.Image(label="Animation (GIF)", visible=False, interactive=False)
+                with gr.Column(scale=2):
+                    scores = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id="scores")
+                    plot = gr.LinePlot(x="lead time", y="MSE/frame", color="method", label="Error by lead time",
+                                       y_title="MSE/frame (lower is better)")
+            grid = gr.Image(label="Frames by lead time", show_label=False, type="filepath", interactive=False)
+            downloads = gr.File(label="Download the ConvLSTM forecast (.npy float32 frames, animated GIF)",
+                                file_count="multiple", interactive=False)
+            OUTPUTS = [notes, video, video_gif, grid, scores, plot, downloads]
+        with gr.Tab("Radar nowcast"):
+            gr.Markdown(
+                f"Rain radar, as in the paper: {RADAR.context_frames} frames (6 minutes apart) in, "
+                f"{RADAR.horizon} out ({6 * RADAR.horizon} minutes). Generate a synthetic radar loop, or upload "
+                "one: `.npy`/`.npz` of rain rates in mm/h or reflectivity in dBZ (say which), or gray "
+                "pictures/GIF where pixel 0–255 means 0–60 dBZ. Colours: the usual reflectivity scale. "
+                "Scores at 0.5 mm/h unless named: CSI, POD, FAR (rain = more than the threshold), "
+                "FSS over 11 px, rain-rate MSE and correlation.")
+            with gr.Row(equal_height=True):
+                radar_seed = gr.Number(value=4, label="Seed", precision=0, minimum=0, maximum=showcase.MAX_SEED)
+                intensity = gr.Slider(0.5, 2.0, value=1.0, step=0.25, label="Intensity",
+                                      info="0.5 light, 1 moderate, 2 heavy rain")
+                motion = gr.Dropdown(list(radar.MOTIONS), value="mixed", label="Motion")
+                radar_button = gr.Button("Generate and forecast", variant="primary")
+            with gr.Row(equal_height=True):
+                radar_file = gr.File(label="Or upload a radar loop", file_count="single")
+                units = gr.Radio(list(nowcast.UNITS), value="mm/h", label="Units of .npy/.npz values")
+                radar_upload_button = gr.Button("Forecast the upload")
+            radar_notes = gr.Markdown()
+            with gr.Row():
+                with gr.Column(scale=3):
+                    radar_video = gr.Video(label="Radar animation", show_label=False, autoplay=True, loop=True,
+                                           interactive=False)
+                    radar_gif = gr.Image(label="Radar animation (GIF)", visible=False, interactive=False)
+                with gr.Column(scale=2):
+                    skill = gr.Dataframe(label="Skill (mean over lead times)", interactive=False)
+                    csi = gr.Image(label="CSI at 0.5 mm/h by lead time", type="filepath", interactive=False)
+            radar_grid = gr.Image(label="Radar frames by lead time", show_label=False, type="filepath",
+                                  interactive=False)
+            RADAR_OUTPUTS = [radar_notes, radar_video, radar_gif, radar_grid, skill, csi]
+            for event in (
+                radar_button.click(forecast_radar, [radar_seed, intensity, motion], RADAR_OUTPUTS,
+                                   api_name="forecast_radar"),
+                radar_upload_button.click(forecast_radar_upload, [radar_file, units], RADAR_OUTPUTS,
+                                          api_name="forecast_radar_upload"),
+            ):
+                event.success(video_or_gif, radar_gif, [radar_video, radar_gif], api_visibility="private")
+
 
     dice.click(random_seed, outputs=seed, api_visibility="private")
     mnist_inputs = [seed, digits, mnist_horizon, model_key]

@@ -12,6 +12,7 @@ from .grid import check_frames, fit_to_grid
 from .model import EncoderForecaster
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "moving-mnist"
+RADAR_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "radar"  # the app's radar tab
 
 
 class CheckpointError(RuntimeError):

@@ -298,6 +298,31 @@ def radar_grid(frames_mm_h, forecasts: dict[str, np.ndarray], context: int = 5, 
     return _with_legend(render.frame_grid(rows, column_labels=columns, scale=scale, title=title))
 
 
+SKILL_COLUMNS = {"CSI ↑": "csi@0.5", "POD ↑": "pod@0.5", "FAR ↓": "far@0.5", "CSI 2 mm/h ↑": "csi@2",
+                 "FSS 11 px ↑": "fss11@1", "rain MSE ↓": "rainfall_mse", "corr. ↑": "correlation"}
+
+
+def skill_table(skill: dict[str, dict]) -> tuple[list[str], list[list]]:
+    """Headers and one row per method of the mean scores the app shows (0.5 mm/h unless named)."""
+    headers = ["method", *SKILL_COLUMNS]
+    return headers, [[name, *(s["mean"][key] for key in SKILL_COLUMNS.values())] for name, s in skill.items()]
+
+
+def render_radar(frames_mm_h, forecasts: dict[str, np.ndarray], skill: dict[str, dict], folder: Path,
+                 context: int) -> dict[str, Path | None]:
+    """Write the app's radar pictures into ``folder``: the animation (.webm, or .gif where no WebM
+    encoder works), the lead-time grid PNG, and the CSI-by-lead-time plot PNG (None without truth)."""
+    folder = Path(folder)
+    video = render.write_video(radar_animation(frames_mm_h, forecasts, context), folder / "radar.webm", fps=4)
+    grid = render.save_png(radar_grid(frames_mm_h, forecasts, context), folder / "radar_grid.png")
+    csi = None
+    if skill:
+        leads = len(next(iter(skill.values()))["per_lead"]["csi@0.5"])
+        results = {"horizon": leads, "step_minutes": STEP_MINUTES, "methods": skill}
+        csi = render.save_png(csi_plot(results), folder / "radar_csi.png")
+    return {"animation": video, "grid": grid, "csi": csi}
+
+
 # --- uploads ---------------------------------------------------------------------------------
 
 def read_radar_upload(path, units: str = "mm/h") -> np.ndarray:

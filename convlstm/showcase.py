@@ -69,9 +69,10 @@ class Comparison:
 
 def moving_mnist_sequence(seed: int, digits: int, context: int, horizon: int) -> np.ndarray:
     """One test-split Moving MNIST sequence of context + horizon frames, (T, 64, 64) in [0, 1]."""
-    seed, digits = _whole("The seed", seed, 0, MAX_SEED), _whole("The number of digits", digits, 1, MAX_DIGITS)
-    context = _whole("The context length", context, 1, MAX_CONTEXT)
-    horizon = _whole("The horizon", horizon, 1, MAX_HORIZON)
+    seed = whole_number("The seed", seed, 0, MAX_SEED)
+    digits = whole_number("The number of digits", digits, 1, MAX_DIGITS)
+    context = whole_number("The context length", context, 1, MAX_CONTEXT)
+    horizon = whole_number("The horizon", horizon, 1, MAX_HORIZON)
     return moving_mnist(1, seed=seed, num_digits=digits, frames=context + horizon)[0]
 
 
@@ -89,8 +90,8 @@ def compare(
     with none, there are forecasts and no scores. A sequence shorter than ``context`` is used
     whole, with a note. Bad arguments raise ValueError with a message for the user.
     """
-    context = _whole("The context length", context, 1, MAX_CONTEXT)
-    horizon = _whole("The horizon", horizon, 1, MAX_HORIZON)
+    context = whole_number("The context length", context, 1, MAX_CONTEXT)
+    horizon = whole_number("The horizon", horizon, 1, MAX_HORIZON)
     frames = np.asarray(frames, np.float32)
     if frames.ndim != 3 or min(frames.shape) < 1:
         raise ValueError(f"Expected frames of shape (T, H, W), got {frames.shape}.")
@@ -452,7 +453,7 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def _whole(name: str, value, low: int, high: int) -> int:
+def whole_number(name: str, value, low: int, high: int) -> int:
     try:
         number = float(value)
     except (TypeError, ValueError):

@@ -177,6 +177,33 @@ def test_upload_size_is_limited(client, tmp_path):
         client.predict([handle_file(str(big))], 10, 4, api_name="/forecast_upload")
 
 
+RADAR_NOTES, RADAR_VIDEO, RADAR_GIF, RADAR_GRID, RADAR_SKILL, RADAR_CSI = range(6)
+
+
+def test_forecast_radar_generated_and_uploaded(client, tmp_path):
+    result = client.predict(3, 1.5, "rotation", api_name="/forecast_radar")
+    assert Path(result[RADAR_VIDEO] or result[RADAR_GIF]).stat().st_size > 0
+    assert Image.open(result[RADAR_GRID]).format == "PNG" and Image.open(result[RADAR_CSI]).format == "PNG"
+    skill = result[RADAR_SKILL]
+    assert [r[0] for r in skill["data"]] == ["ConvLSTM", "optical flow", "persistence"]
+    assert "CSI ↑" in skill["headers"] and "FAR ↓" in skill["headers"]
+
+    dbz = np.full((20, 50, 60), -np.inf, np.float32)  # dry, with one 40 dBZ echo drifting east
+    for t in range(20):
+        dbz[t, 20:30, 5 + t:15 + t] = 40
+    np.save(tmp_path / "echo.npy", dbz)
+    upload = client.predict(handle_file(tmp_path / "echo.npy"), "dBZ", api_name="/forecast_radar_upload")
+    csi_row = {r[0]: r[1] for r in upload[RADAR_SKILL]["data"]}
+    assert set(csi_row) == {"ConvLSTM", "optical flow", "persistence"}
+    assert Image.open(upload[RADAR_GRID]).size[0] > 60  # the frames, drawn with the legend
+
+
+def test_bad_radar_upload_message_reaches_the_client(client, tmp_path):
+    np.save(tmp_path / "negative.npy", -np.ones((8, 20, 20), np.float32))
+    with pytest.raises(AppError, match="negative rain rates"):
+        client.predict(handle_file(tmp_path / "negative.npy"), "mm/h", api_name="/forecast_radar_upload")
+
+
 def test_load_model_by_folder_then_keep_it_on_failure(client, tmp_path):
     folder = checkpoint(tmp_path / "short-model", context_frames=6, horizon=4)
     summary = client.predict(str(folder), "", api_name="/load_model")

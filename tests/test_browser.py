@@ -98,3 +98,16 @@ def test_bad_upload_shows_the_error(page, tmp_path):
     page.get_by_text("holiday.gif: this is not a picture that can be read").first.wait_for()
     page.wait_for_timeout(800)  # the toast fades in
     page.screenshot(path=str(ARTIFACTS / "browser_error.png"), full_page=True)
+
+
+def test_radar_nowcast_tab(page):
+    page.reload()
+    page.get_by_role("tab", name="Radar nowcast").click()
+    page.get_by_role("button", name="Generate and forecast").click()
+    page.wait_for_function(
+        "() => { const img = document.querySelector('img[src*=\"radar_grid\"]');"
+        " return img && img.complete && img.naturalWidth > 0; }", timeout=WAIT_MS)
+    page.locator('img[src*="radar_csi"]').first.wait_for()
+    page.get_by_text("optical flow").filter(visible=True).first.wait_for()
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "browser_radar.png"), full_page=True)
