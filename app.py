@@ -247,7 +247,9 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
         with gr.Tab("Radar nowcast"):
             gr.Markdown(
                 f"Rain radar, as in the paper: {RADAR.context_frames} frames (6 minutes apart) in, "
-                f"{RADAR.horizon} out ({6 * RADAR.horizon} minutes). Generate a synthetic radar loop, or upload "
+                f"{RADAR.horizon} out ({6 * RADAR.horizon} minutes), with the bundled `checkpoints/radar` model "
+                f"({RADAR.num_parameters():,} parameters, trained briefly on a CPU: optical flow still beats it; "
+                "see its model card). Generate a synthetic radar loop, or upload "
                 "one: `.npy`/`.npz` of rain rates in mm/h or reflectivity in dBZ (say which), or gray "
                 "pictures/GIF where pixel 0–255 means 0–60 dBZ. Colours: the usual reflectivity scale. "
                 "Scores at 0.5 mm/h unless named: CSI, POD, FAR (rain = more than the threshold), "
