@@ -121,24 +121,30 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.full_like(num, np.nan), where=den > 0)
 
 
-def csi(pred, truth, threshold: float) -> np.ndarray:
-    """Critical success index per frame: hits / (hits + misses + false alarms); NaN when the
-    event is neither forecast nor observed."""
+def categorical_scores(pred, truth, threshold: float) -> dict[str, np.ndarray]:
+    """CSI, POD and FAR per frame from one contingency table (value > threshold):
+    CSI = hits / (hits + misses + false alarms), NaN when the event is neither forecast nor observed;
+    POD = hits / (hits + misses), NaN when nothing is observed;
+    FAR = false alarms / (hits + false alarms), NaN when nothing is forecast."""
     t = contingency(pred, truth, threshold)
-    return _ratio(t["hits"], t["hits"] + t["misses"] + t["false_alarms"])
+    hits, misses, false_alarms = t["hits"], t["misses"], t["false_alarms"]
+    return {"csi": _ratio(hits, hits + misses + false_alarms), "pod": _ratio(hits, hits + misses),
+            "far": _ratio(false_alarms, hits + false_alarms)}
+
+
+def csi(pred, truth, threshold: float) -> np.ndarray:
+    """Critical success index per frame (see categorical_scores)."""
+    return categorical_scores(pred, truth, threshold)["csi"]
 
 
 def pod(pred, truth, threshold: float) -> np.ndarray:
-    """Probability of detection per frame: hits / (hits + misses); NaN when nothing is observed."""
-    t = contingency(pred, truth, threshold)
-    return _ratio(t["hits"], t["hits"] + t["misses"])
+    """Probability of detection per frame (see categorical_scores)."""
+    return categorical_scores(pred, truth, threshold)["pod"]
 
 
 def far(pred, truth, threshold: float) -> np.ndarray:
-    """False alarm ratio per frame: false alarms / (hits + false alarms); NaN when nothing is
-    forecast."""
-    t = contingency(pred, truth, threshold)
-    return _ratio(t["false_alarms"], t["hits"] + t["false_alarms"])
+    """False alarm ratio per frame (see categorical_scores)."""
+    return categorical_scores(pred, truth, threshold)["far"]
 
 
 def fss(pred, truth, threshold: float, scale: int) -> np.ndarray:

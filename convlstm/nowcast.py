@@ -60,11 +60,8 @@ def per_frame_scores(forecasts_mm_h, truth_mm_h) -> dict[str, np.ndarray]:
     """Every score of ``score_names()`` per frame: arrays (T,) or (N, T) for (T, H, W) or (N, T, H, W)."""
     out = {}
     for t in THRESHOLDS:
-        table = metrics.contingency(forecasts_mm_h, truth_mm_h, t)  # one pass per threshold, not three
-        hits, misses, false_alarms = table["hits"], table["misses"], table["false_alarms"]
-        out[f"csi@{t:g}"] = metrics._ratio(hits, hits + misses + false_alarms)
-        out[f"pod@{t:g}"] = metrics._ratio(hits, hits + misses)
-        out[f"far@{t:g}"] = metrics._ratio(false_alarms, hits + false_alarms)
+        for name, values in metrics.categorical_scores(forecasts_mm_h, truth_mm_h, t).items():
+            out[f"{name}@{t:g}"] = values  # one contingency pass per threshold, not three
     for s in FSS_SCALES:
         out[f"fss{s}@{FSS_THRESHOLD:g}"] = metrics.fss(forecasts_mm_h, truth_mm_h, FSS_THRESHOLD, s)
     out["rainfall_mse"] = metrics.rainfall_mse(forecasts_mm_h, truth_mm_h)
