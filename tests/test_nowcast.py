@@ -1,19 +1,12 @@
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from convlstm import nowcast, radar
 from convlstm.io import SequenceError
 from convlstm.model import EncoderForecaster
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_contingency_scores_match_a_hand_counted_table():

@@ -5,15 +5,7 @@ import torch
 
 from convlstm import radar as rd
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # The generator's ops are small; on a busy 2-core machine two OpenMP threads wait on each
-    # other and run 5-20× slower than one.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _make(n=16, seed=0, **kwargs):
