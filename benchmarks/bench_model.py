@@ -1,9 +1,10 @@
-"""CPU speed of the fused ConvLSTM against a seed-style reference (eight convolutions per step).
+"""CPU speed of the fused ConvLSTM against a seed-style reference (eight convolutions per step),
+and the batch-1 latency of `convlstm.forecast` against the arithmetic floor of this CPU.
 
     python -m benchmarks.bench_model
 
 Paper sizes: 16×16 grid, 16 input channels (64×64 frames in 4×4 patches), 128-64-64, 5×5.
-Prints a markdown table; run it on an otherwise idle machine.
+Prints markdown tables; run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ from __future__ import annotations
 import os
 import platform
 import time
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
-from convlstm import ConvLSTM, EncoderForecaster, forecast
+from convlstm import ConvLSTM, forecast, load_model
+from convlstm.data import evaluation_set
 
 
 class EightConvCell(nn.Module):
@@ -54,38 +59,73 @@ class EightConvStack(nn.Module):
         return torch.stack(outs, 1)
 
 
-def top_output(model, x):
+def forward_backward(model, x) -> None:
     out = model(x)
-    return out[0] if isinstance(out, tuple) else out  # ConvLSTM also returns its states
+    out = out[0] if isinstance(out, tuple) else out  # ConvLSTM also returns its states
+    out.sum().backward()
 
 
-def timed(fn, repeats: int) -> float:
-    fn()
-    start = time.perf_counter()
-    for _ in range(repeats):
+def timed(calls: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median milliseconds per call of each function after a warm-up. The functions take turns,
+    so that a busy neighbour on a shared machine slows each of them alike."""
+    times = {name: [] for name in calls}
+    for round in range(repeats + 1):
+        for name, fn in calls.items():
+            start = time.perf_counter()
+            fn()
+            if round:  # round 0 is the warm-up
+                times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(t)) * 1000 for name, t in times.items()}
+
+
+def in_inference_mode(fn: Callable[[], object]) -> None:
+    # There autocast keeps no bf16 copy of the weights and casts every weight at every step.
+    with torch.inference_mode():
         fn()
-    return (time.perf_counter() - start) / repeats * 1000
+
+
+def forecast_flops(model) -> int:
+    """Floating-point operations of one 10 → 10 forecast at batch 1 (the convolutions: all but ~0.1 %)."""
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 10, 1, model.frame_size, model.frame_size), 10)
+    return counter.get_total_flops()
+
+
+def bf16_peak() -> float:
+    """The best bf16 GFLOP/s seen on this CPU: a large matrix product, and the model's largest
+    convolution at batch 16. No kernel runs faster, so FLOPs / this is a floor on latency."""
+    a = torch.randn(2048, 2048, dtype=torch.bfloat16)
+    x = torch.randn(16, 144, 16, 16, dtype=torch.bfloat16)
+    conv = nn.Conv2d(144, 512, 5, padding=2).to(torch.bfloat16)
+    with torch.inference_mode():
+        ms = timed({"matmul": lambda: a @ a, "convolution": lambda: conv(x)}, 5)
+    return max(2 * 2048**3 / ms["matmul"], 2 * 16 * 144 * 512 * 25 * 16 * 16 / ms["convolution"]) / 1e6
 
 
 def main() -> None:
     hidden = [128, 64, 64]
     fused = ConvLSTM(16, hidden, 5, "spatial", (16, 16))
     reference = EightConvStack(16, hidden, 5)
+    models = {"fused (ours)": fused, "eight convolutions": reference}
     rows = []
     for batch in (1, 16):
         x = torch.rand(batch, 10, 16, 16, 16)
-        repeats = 5 if batch == 1 else 2
-        for name, model in (("fused (ours)", fused), ("eight convolutions", reference)):
-            with torch.inference_mode():
-                fwd = timed(lambda m=model, x=x: m(x), repeats)
-            fwd_bwd = timed(lambda m=model, x=x: top_output(m, x).sum().backward(), repeats)
-            rows.append((batch, name, fwd, fwd_bwd))
+        repeats = 15 if batch == 1 else 3
+        with torch.inference_mode():
+            forward = timed({name: partial(m, x) for name, m in models.items()}, repeats)
+        backward = timed({name: partial(forward_backward, m, x) for name, m in models.items()}, repeats)
+        rows += [(batch, name, forward[name], backward[name]) for name in models]
 
-    model = EncoderForecaster().eval()
-    frames = np.random.default_rng(0).random((10, 64, 64), dtype=np.float32)
-    latency = {p: timed(lambda p=p: forecast(model, frames, 10, precision=p), 5) for p in ("fp32", "bf16", "auto")}
-    error = np.abs(forecast(model, frames, 10, precision="bf16") - forecast(model, frames, 10, precision="fp32"))
-    relative = error.max() / max(1e-12, np.abs(forecast(model, frames, 10, precision="fp32")).max())
+    model = load_model(device="cpu")  # the bundled checkpoint: its weights set how bf16 rounding propagates
+    sequences = evaluation_set("test", 20)[:, :10]
+    precisions = ("fp32", "bf16", "auto")
+    calls = {f'precision="{p}"': partial(forecast, model, sequences[0], 10, precision=p) for p in precisions}
+    calls['precision="auto" called inside torch.inference_mode'] = partial(in_inference_mode, calls['precision="auto"'])
+    latency = timed(calls, 20)
+    fp32, bf16 = (np.stack([forecast(model, s, 10, precision=p) for s in sequences]) for p in ("fp32", "bf16"))
+    relative = np.abs(bf16 - fp32).max() / fp32.max()
+    flops = forecast_flops(model)
+    peak = bf16_peak()
 
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
@@ -95,10 +135,12 @@ def main() -> None:
     for batch in (1, 16):
         ours, ref = [r for r in rows if r[0] == batch]
         print(f"| {batch} | speed-up of fusion | {ref[2] / ours[2]:.2f}× | {ref[3] / ours[3]:.2f}× |")
-    print("\n| convlstm.forecast, 10 → 10, batch 1, paper-size model | ms |\n|---|---|")
-    for p, ms in latency.items():
-        print(f"| precision={p} | {ms:.1f} |")
-    print(f"\nbf16 max relative error against fp32: {relative:.2e}")
+    print("\n| convlstm.forecast, 10 → 10, batch 1, the bundled 128-64-64 model | ms |\n|---|---|")
+    for name, ms in latency.items():
+        print(f"| {name} | {ms:.1f} |")
+    print(f"| floor: {flops / 1e9:.1f} GFLOP of convolutions at this CPU's best bf16 rate, "
+          f"{peak:.0f} GFLOP/s | {flops / peak / 1e6:.1f} |")
+    print(f"\nbf16 against fp32 on {len(sequences)} test sequences: max error {relative:.2e} of the largest value")
 
 
 if __name__ == "__main__":

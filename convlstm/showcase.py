@@ -402,7 +402,7 @@ class ModelRegistry:
     Each session keeps only a key, so switching models costs no copies; the first model loaded
     is always kept and at most ``capacity`` others (least recently used go first; a session
     whose model went is given it again on its next request). Models are only read once loaded
-    (eval mode, inference_mode), so concurrent requests can share one.
+    (eval mode, no gradients), so concurrent requests can share one.
     """
 
     def __init__(self, capacity: int = 3, device=None, cache_dir: str | Path | None = None):
