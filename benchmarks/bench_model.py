@@ -84,6 +84,12 @@ def in_inference_mode(fn: Callable[[], object]) -> None:
         fn()
 
 
+def worst_relative_error(forecasts: np.ndarray, reference: np.ndarray) -> float:
+    """Largest |difference| over each sequence's largest reference value, in the worst sequence."""
+    axes = tuple(range(1, reference.ndim))
+    return float((np.abs(forecasts - reference).max(axis=axes) / reference.max(axis=axes)).max())
+
+
 def forecast_flops(model) -> int:
     """Floating-point operations of one 10 → 10 forecast at batch 1 (the convolutions: all but ~0.1 %)."""
     with torch.inference_mode(), FlopCounterMode(display=False) as counter:
@@ -93,13 +99,14 @@ def forecast_flops(model) -> int:
 
 def bf16_peak() -> float:
     """The best bf16 GFLOP/s seen on this CPU: a large matrix product, and the model's largest
-    convolution at batch 16. No kernel runs faster, so FLOPs / this is a floor on latency."""
+    convolution at batch 16. No kernel runs faster, so FLOPs / this is a floor on latency.
+    The fastest of 10 runs counts: a busy neighbour can only make a run slower."""
     a = torch.randn(2048, 2048, dtype=torch.bfloat16)
     x = torch.randn(16, 144, 16, 16, dtype=torch.bfloat16)
     conv = nn.Conv2d(144, 512, 5, padding=2).to(torch.bfloat16)
+    kernels = {2 * 2048**3: lambda: a @ a, 2 * 16 * 144 * 512 * 25 * 16 * 16: lambda: conv(x)}
     with torch.inference_mode():
-        ms = timed({"matmul": lambda: a @ a, "convolution": lambda: conv(x)}, 5)
-    return max(2 * 2048**3 / ms["matmul"], 2 * 16 * 144 * 512 * 25 * 16 * 16 / ms["convolution"]) / 1e6
+        return max(flops / min(timed({"": fn}, 1)[""] for _ in range(10)) / 1e6 for flops, fn in kernels.items())
 
 
 def main() -> None:
@@ -117,13 +124,13 @@ def main() -> None:
         rows += [(batch, name, forward[name], backward[name]) for name in models]
 
     model = load_model(device="cpu")  # the bundled checkpoint: its weights set how bf16 rounding propagates
-    sequences = evaluation_set("test", 20)[:, :10]
+    sequences = evaluation_set("test", 100)[:, :10]
     precisions = ("fp32", "bf16", "auto")
     calls = {f'precision="{p}"': partial(forecast, model, sequences[0], 10, precision=p) for p in precisions}
     calls['precision="auto" called inside torch.inference_mode'] = partial(in_inference_mode, calls['precision="auto"'])
     latency = timed(calls, 20)
     fp32, bf16 = (np.stack([forecast(model, s, 10, precision=p) for s in sequences]) for p in ("fp32", "bf16"))
-    relative = np.abs(bf16 - fp32).max() / fp32.max()
+    relative = worst_relative_error(bf16, fp32)
     flops = forecast_flops(model)
     peak = bf16_peak()
 
@@ -140,7 +147,8 @@ def main() -> None:
         print(f"| {name} | {ms:.1f} |")
     print(f"| floor: {flops / 1e9:.1f} GFLOP of convolutions at this CPU's best bf16 rate, "
           f"{peak:.0f} GFLOP/s | {flops / peak / 1e6:.1f} |")
-    print(f"\nbf16 against fp32 on {len(sequences)} test sequences: max error {relative:.2e} of the largest value")
+    print(f"\nbf16 against fp32 on {len(sequences)} test sequences: the largest difference is {relative:.2e} "
+          "of the sequence's largest value, in the worst sequence")
 
 
 if __name__ == "__main__":
