@@ -1,13 +1,18 @@
-"""Could a fast convolution algorithm beat this CPU's arithmetic floor? Winograd F(4×4, 5×5).
+"""Could anything beat this CPU's bf16 floor for a batch-1 forecast? Winograd and int8.
 
-    python -m benchmarks.bench_winograd
+    python -m benchmarks.bench_cpu_alternatives
 
 The direct 5×5 convolutions of a batch-1 forecast already run near this CPU's best bf16 rate
-(`bench_model` prints the floor), so only an algorithm with fewer multiplications could go
-faster. Winograd's minimal filtering F(4×4, 5×5) (Lavin & Gray, 2016) computes each 4×4 output
-tile from an 8×8 input tile with 64 multiplications per channel pair instead of 400: 6.25×
-fewer. This script measures what that buys here, per gate convolution of the paper-size model
-and for a whole forecast of the bundled checkpoint, and how far its output moves from fp32.
+(`bench_model` prints the floor). Two ways could go below it:
+
+- fewer multiplications: Winograd's minimal filtering F(4×4, 5×5) (Lavin & Gray, 2016)
+  computes each 4×4 output tile from an 8×8 input tile with 64 multiplications per channel
+  pair instead of 400, 6.25× fewer;
+- cheaper ones: int8 products (AVX-512 VNNI), with weights rounded per output channel and
+  inputs per call.
+
+This script measures both, per gate convolution of the paper-size model and for a whole
+forecast of the bundled checkpoint, with how far each moves the output from fp32.
 It is an experiment, not part of the package.
 """
 
@@ -16,6 +21,7 @@ from __future__ import annotations
 import copy
 import os
 import platform
+import warnings
 from functools import partial
 
 import numpy as np
@@ -81,11 +87,52 @@ class WinogradConv2d(nn.Module):
         return Y[:, :, :H, :W] + self.bias
 
 
-def with_winograd(model: nn.Module, dtype: torch.dtype) -> nn.Module:
+class Int8Conv2d(nn.Module):
+    """torch's int8 convolution (x86 engine): weights rounded per output channel, the input per
+    call, the output per tensor with a range calibrated on ``calibration`` inputs."""
+
+    def __init__(self, conv: nn.Conv2d, calibration: torch.Tensor):
+        super().__init__()
+        torch.backends.quantized.engine = "x86"
+        weight = conv.weight.detach()
+        scale = weight.abs().amax((1, 2, 3)) / 127
+        zero = torch.zeros(len(scale), dtype=torch.long)
+        with warnings.catch_warnings():  # torch's quantized tensors are deprecated (torchao replaces them)
+            warnings.simplefilter("ignore")
+            self.conv = torch.ao.nn.quantized.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size,
+                                                     padding=conv.padding)
+            self.conv.set_weight_bias(torch.quantize_per_channel(weight, scale, zero, 0, torch.qint8),
+                                      conv.bias.detach())
+        self.conv.scale, self.conv.zero_point = float(conv(calibration).abs().max()) / 127, 128
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(torch.quantize_per_tensor(x, float(x.abs().max()) / 127, 128, torch.quint8)).dequantize()
+
+
+class Int8Rounded(nn.Module):
+    """The best any int8 kernel could do: weights and inputs rounded as Int8Conv2d rounds them,
+    their products summed exactly (in fp32 here) and the output kept in fp32. Only for accuracy."""
+
+    def __init__(self, conv: nn.Conv2d):
+        super().__init__()
+        weight = conv.weight.detach()
+        scale = weight.abs().amax((1, 2, 3), keepdim=True) / 127
+        self.weight, self.bias, self.padding = (weight / scale).round() * scale, conv.bias.detach(), conv.padding
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = x.abs().max() / 127
+        return F.conv2d((x / scale).round() * scale, self.weight, self.bias, padding=self.padding)
+
+
+def in_bf16(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return conv(x.bfloat16())
+
+
+def replace_gates(model: nn.Module, make) -> nn.Module:
     model = copy.deepcopy(model)
     for cell in model.modules():
         if isinstance(cell, ConvLSTMCell):
-            cell.gates = WinogradConv2d(cell.gates, dtype)
+            cell.gates = make(cell.gates)
     return model
 
 
@@ -93,20 +140,24 @@ def main() -> None:
     torch.manual_seed(0)
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
-    print("| gate convolution, batch 1, 16×16 | direct fp32 ms | direct bf16 ms | Winograd fp32 ms "
-          "| Winograd bf16 ms | Winograd fp32 error | Winograd bf16 error |\n|---|---|---|---|---|---|---|")
+    print("| gate convolution, batch 1, 16×16 | method | ms | error |\n|---|---|---|---|")
     for c_in, c_out in ((144, 512), (192, 256), (128, 256)):  # the three layers of 128-64-64
         conv = nn.Conv2d(c_in, c_out, 5, padding=2)
-        x = torch.randn(1, c_in, 16, 16)
+        x = torch.rand(1, c_in, 16, 16) * 2 - 1  # like [X, H]: values in [-1, 1]
         conv_bf16 = copy.deepcopy(conv).to(torch.bfloat16)
-        winograd = [WinogradConv2d(conv, dtype) for dtype in (torch.float32, torch.bfloat16)]
         with torch.inference_mode():
+            methods = {
+                "direct fp32": conv,
+                "direct bf16": partial(in_bf16, conv_bf16),
+                "Winograd fp32": WinogradConv2d(conv, torch.float32),
+                "Winograd bf16": WinogradConv2d(conv, torch.bfloat16),
+                "int8": Int8Conv2d(conv, x),
+            }
             exact = F.conv2d(x.double(), conv.weight.double(), conv.bias.double(), padding=2)
-            calls = [partial(conv, x), partial(conv_bf16, x.bfloat16())] + [partial(f, x) for f in winograd]
-            times = timed(dict(enumerate(calls)), 30).values()
-            errors = [((f(x).double() - exact).abs().max() / exact.abs().max()).item() for f in winograd]
-        print(f"| {c_in} → {c_out} | " + " | ".join(f"{t:.2f}" for t in times) + " | "
-              + " | ".join(f"{e:.1e}" for e in errors) + " |")
+            times = timed({name: partial(f, x) for name, f in methods.items()}, 30)
+            for name, f in methods.items():
+                error = ((f(x).double() - exact).abs().max() / exact.abs().max()).item()
+                print(f"| {c_in} → {c_out} | {name} | {times[name]:.2f} | {error:.1e} |")
 
     model = load_model(device="cpu")
     sequences = evaluation_set("test", 20)[:, :10]
@@ -114,16 +165,19 @@ def main() -> None:
     variants = {
         "direct, fp32": (model, "fp32"),
         "direct, bf16 autocast (forecast's default here)": (model, "bf16"),
-        "Winograd, fp32": (with_winograd(model, torch.float32), "fp32"),
-        "Winograd, bf16 products": (with_winograd(model, torch.bfloat16), "fp32"),
+        "Winograd, fp32": (replace_gates(model, partial(WinogradConv2d, dtype=torch.float32)), "fp32"),
+        "Winograd, bf16 products": (replace_gates(model, partial(WinogradConv2d, dtype=torch.bfloat16)), "fp32"),
+        "int8-rounded weights and inputs, exact products (accuracy only)": (replace_gates(model, Int8Rounded), "fp32"),
     }
     print(f"\n| convlstm.forecast, 10 → 10, batch 1, bundled model | ms | error against fp32, worst of "
           f"{len(sequences)} test sequences |\n|---|---|---|")
+    timed_variants = {name: v for name, v in variants.items() if "accuracy only" not in name}
     latency = timed({name: partial(forecast, variant, sequences[0], 10, precision=precision)
-                     for name, (variant, precision) in variants.items()}, 10)
+                     for name, (variant, precision) in timed_variants.items()}, 10)
     for name, (variant, precision) in variants.items():
         predicted = np.stack([forecast(variant, s, 10, precision=precision) for s in sequences])
-        print(f"| {name} | {latency[name]:.1f} | {worst_relative_error(predicted, reference):.1e} |")
+        ms = f"{latency[name]:.1f}" if name in latency else "–"
+        print(f"| {name} | {ms} | {worst_relative_error(predicted, reference):.1e} |")
 
 if __name__ == "__main__":
     main()
