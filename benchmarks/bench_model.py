@@ -65,17 +65,18 @@ def forward_backward(model, x) -> None:
     out.sum().backward()
 
 
-def timed(calls: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median milliseconds per call of each function after a warm-up. The functions take turns,
-    so that a busy neighbour on a shared machine slows each of them alike."""
+def timed(calls: dict[str, Callable[[], object]], repeats: int, each: bool = False) -> dict:
+    """Median milliseconds per call of each function after a warm-up (``each``: every call's
+    milliseconds instead). The functions take turns, so that a busy neighbour on a shared
+    machine slows each of them alike."""
     times = {name: [] for name in calls}
     for round in range(repeats + 1):
         for name, fn in calls.items():
             start = time.perf_counter()
             fn()
             if round:  # round 0 is the warm-up
-                times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t)) * 1000 for name, t in times.items()}
+                times[name].append((time.perf_counter() - start) * 1000)
+    return times if each else {name: float(np.median(t)) for name, t in times.items()}
 
 
 def in_inference_mode(fn: Callable[[], object]) -> None:
@@ -104,9 +105,11 @@ def bf16_peak() -> float:
     a = torch.randn(2048, 2048, dtype=torch.bfloat16)
     x = torch.randn(16, 144, 16, 16, dtype=torch.bfloat16)
     conv = nn.Conv2d(144, 512, 5, padding=2).to(torch.bfloat16)
-    kernels = {2 * 2048**3: lambda: a @ a, 2 * 16 * 144 * 512 * 25 * 16 * 16: lambda: conv(x)}
+    kernels = {"matmul": lambda: a @ a, "convolution": lambda: conv(x)}
+    flops = {"matmul": 2 * 2048**3, "convolution": 2 * 16 * 144 * 512 * 25 * 16 * 16}
     with torch.inference_mode():
-        return max(flops / min(timed({"": fn}, 1)[""] for _ in range(10)) / 1e6 for flops, fn in kernels.items())
+        fastest = {name: min(ms) for name, ms in timed(kernels, 10, each=True).items()}
+    return max(flops[name] / fastest[name] / 1e6 for name in kernels)
 
 
 def main() -> None:
