@@ -25,7 +25,7 @@ from pathlib import Path  # noqa: E402
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from convlstm import CheckpointError, io, load_model, nowcast, radar, showcase  # noqa: E402
+from convlstm import CheckpointError, compare, io, load_model, radar, registry, scales, showcase  # noqa: E402
 from convlstm.inference import RADAR_CHECKPOINT  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
@@ -52,7 +52,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 # --- the model, loaded once at start-up -------------------------------------------------------
 
 ARGS = parse_args(sys.argv[1:] if __name__ == "__main__" else [])
-MODELS = showcase.ModelRegistry()
+MODELS = registry.ModelRegistry()
 try:
     DEFAULT = MODELS.load(ARGS.model, ARGS.revision)
 except CheckpointError as error:
@@ -60,51 +60,50 @@ except CheckpointError as error:
 RADAR = load_model(RADAR_CHECKPOINT)  # the radar tab's model (5 frames in, 15 out)
 
 
-def horizon_info(loaded: showcase.LoadedModel) -> str:
+def horizon_info(loaded: registry.LoadedModel) -> str:
     return f"frames to forecast; the model was trained for {loaded.model.horizon}, more is extrapolation"
 
 
 # --- callbacks --------------------------------------------------------------------------------
 
 
-def show(comparison: showcase.Comparison, files: showcase.Rendered, notes: list[str]) -> tuple:
-    """The outputs of both forecast buttons, in the order of OUTPUTS."""
-    headers, rows, best = showcase.scores_table(comparison)
+def show(comparison: compare.Comparison, files: showcase.Rendered) -> tuple:
+    """The outputs of every forecast button, in the order of OUTPUTS (and RADAR_OUTPUTS)."""
+    headers, rows, best = compare.scores_table(comparison)
     table = pd.DataFrame(rows, columns=headers)
-    styles = table.style.format({h: "{:.3f}" if "SSIM" in h else "{:.1f}" for h in headers[1:]}, na_rep="n/a")
+    styles = table.style.format({h: "{:.1f}" if "MSE" in h else "{:.3f}" for h in headers[1:]}, na_rep="n/a")
     for column, row in best.items():
         styles = styles.apply(lambda s, r=row: ["font-weight: bold; background-color: #d9f2d9" if i == r else ""
                                                 for i in range(len(s))], subset=[column])
+    plot_title = comparison.scale.plot[1]
     is_video = files.animation.suffix == ".webm"
     return (
-        "\n".join(f"- {n}" for n in notes) if notes else "",
+        "\n".join(f"- {n}" for n in comparison.notes),
         str(files.animation) if is_video else None,
         None if is_video else str(files.animation),
         str(files.grid),
         styles,
-        pd.DataFrame(showcase.lead_time_errors(comparison), columns=["lead time", "method", "MSE/frame"]),
+        pd.DataFrame(compare.lead_time_scores(comparison), columns=["lead time", "method", plot_title]),
         [str(p) for p in files.downloads],
     )
 
 
-def run(model_key, frames, context, horizon, notes, progress) -> tuple:
-    model = MODELS.get(model_key).model
-
+def run(model, frames, context, horizon, notes, progress) -> tuple:
     def report(fraction: float, text: str) -> None:
         progress(fraction, desc=text)
 
-    comparison = showcase.compare(model, frames, context=context, horizon=horizon, progress=report)
-    files = showcase.render(comparison, showcase.scratch_folder(), progress=report)
-    return show(comparison, files, notes + comparison.notes)
+    comparison = compare.compare(model, frames, context=context, horizon=horizon, progress=report)
+    comparison.notes[:0] = notes
+    return show(comparison, showcase.render(comparison, showcase.scratch_folder(), progress=report))
 
 
 # gr.Progress() as a default is how gradio injects the progress bar.
 @gpu
 def forecast_moving_mnist(seed, digits, horizon, model_key=None, progress=gr.Progress()):  # noqa: B008
     try:
-        context = MODELS.get(model_key).model.context_frames
-        frames = showcase.moving_mnist_sequence(seed, digits, context, horizon)
-        return run(model_key, frames, context, horizon, [], progress)
+        model = MODELS.get(model_key).model
+        frames = showcase.moving_mnist_sequence(seed, digits, model.context_frames, horizon)
+        return run(model, frames, model.context_frames, horizon, [], progress)
     except (ValueError, CheckpointError) as error:  # SequenceError is a ValueError
         raise gr.Error(str(error)) from None
 
@@ -114,48 +113,30 @@ def forecast_upload(files, context, horizon, model_key=None, progress=gr.Progres
     try:
         progress(0.0, desc="reading the upload")
         upload = io.load_sequence(files or [])
-        return run(model_key, upload.frames, context, horizon, upload.notes, progress)
+        return run(MODELS.get(model_key).model, upload.frames, context, horizon, upload.notes, progress)
     except (ValueError, CheckpointError) as error:
         raise gr.Error(str(error)) from None
 
 
-def show_radar(frames_mm_h, notes: list[str]) -> tuple:
-    """The radar tab's outputs, in the order of RADAR_OUTPUTS."""
-    context, horizon = RADAR.context_frames, RADAR.horizon
-    forecasts, skill = nowcast.radar_comparison(RADAR, frames_mm_h, context, horizon)
-    files = nowcast.render_radar(frames_mm_h, forecasts, skill, showcase.scratch_folder(), context)
-    headers, rows = nowcast.skill_table(skill)
-    if not skill:
-        notes = [*notes, f"No frames follow the first {context}: the forecasts are shown without scores."]
-    is_video = files["animation"].suffix == ".webm"
-    return (
-        "\n".join(f"- {n}" for n in notes),
-        str(files["animation"]) if is_video else None,
-        None if is_video else str(files["animation"]),
-        str(files["grid"]),
-        pd.DataFrame(rows, columns=headers).round(3).astype(object).fillna("n/a"),  # NaN: no rain to score
-        str(files["csi"]) if files["csi"] else None,
-    )
-
-
 @gpu
-def forecast_radar(seed, intensity, motion):
+def forecast_radar(seed, intensity, motion, progress=gr.Progress()):  # noqa: B008
     try:
-        seed = showcase.whole_number("The seed", seed, 0, showcase.MAX_SEED)
+        seed = compare.whole_number("The seed", seed, 0, showcase.MAX_SEED)
         frames = radar.radar(1, seed=seed, intensity=float(intensity), motion=motion,
                              frames=RADAR.context_frames + RADAR.horizon)[0]
-        return show_radar(frames, [])
+        return run(RADAR, frames, RADAR.context_frames, RADAR.horizon, [], progress)
     except ValueError as error:
         raise gr.Error(str(error)) from None
 
 
 @gpu
-def forecast_radar_upload(file, units):
+def forecast_radar_upload(file, units, progress=gr.Progress()):  # noqa: B008
     try:
         if not file:
             raise ValueError("Choose a radar file to upload first.")
-        frames = nowcast.read_radar_upload(file, units)
-        return show_radar(frames, [])
+        upload = io.load_sequence(file, raw=True)
+        rain = radar.rain_from_upload(upload.frames, units, from_pixels=upload.from_pixels, name=Path(file).name)
+        return run(RADAR, rain, RADAR.context_frames, RADAR.horizon, upload.notes, progress)
     except ValueError as error:  # SequenceError is a ValueError
         raise gr.Error(str(error)) from None
 
@@ -163,11 +144,15 @@ def forecast_radar_upload(file, units):
 def load_other_model(source, revision, model_key=None):
     if not (source or "").strip():
         raise gr.Error("Type a Hub repo id such as ORG/NAME, or the path of a checkpoint folder.")
+    kept = MODELS.get(model_key).info["source"]
     try:
         loaded = MODELS.load(source, revision)
     except (ValueError, CheckpointError) as error:
-        kept = MODELS.get(model_key).info["source"]
         raise gr.Error(f"{error}. Still using {kept}.") from None
+    if loaded.model.value_transform != "unit":
+        units = scales.scale_named(loaded.model.value_transform).units
+        raise gr.Error(f"{source.strip()} forecasts {units}, not gray video frames; the radar tab serves the radar "
+                       f"model. Still using {kept}.")
     return loaded.key, loaded.summary
 
 
@@ -185,6 +170,29 @@ def video_or_gif(gif):
 
 def random_seed() -> int:
     return random.randint(0, 99_999)
+
+
+def forecast_panel(scale: scales.Scale, name: str) -> list:
+    """The outputs of a forecast, laid out: notes, animation (video, or a GIF where no WebM encoder
+    works), scores, score by lead time, frame grid, downloads. ``show`` fills them in this order.
+    ``name`` prefixes their element ids (``name-scores``, ...), for tests and page styles."""
+    notes = gr.Markdown()
+    with gr.Row():
+        with gr.Column(scale=3):
+            gr.Markdown("**Animation:** the input frames, then each method's forecast beside the truth")
+            video = gr.Video(label="Animation", show_label=False, autoplay=True, loop=True, interactive=False)
+            video_gif = gr.Image(label="Animation (GIF)", visible=False, interactive=False)
+        with gr.Column(scale=2):
+            scores = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id=f"{name}-scores")
+            title = scale.plot[1]
+            better = "higher" if any("↑" in h for h, key in scale.table.items() if key == scale.plot[0]) else "lower"
+            plot = gr.LinePlot(x="lead time", y=title, color="method", label=f"{title} by lead time",
+                               y_title=f"{title} ({better} is better)")
+    grid = gr.Image(label="Frames by lead time", show_label=False, type="filepath", interactive=False,
+                    elem_id=f"{name}-grid")
+    downloads = gr.File(label=f"Download the ConvLSTM forecast (.npy float32 frames, {scale.units}; animated GIF)",
+                        file_count="multiple", interactive=False)
+    return [notes, video, video_gif, grid, scores, plot, downloads]
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -209,7 +217,7 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
                                          scale=2)
                         dice = gr.Button("Random seed", scale=1)
                         digits = gr.Slider(1, showcase.MAX_DIGITS, value=2, step=1, label="Digits", scale=2)
-                        mnist_horizon = gr.Slider(1, showcase.MAX_HORIZON, value=DEFAULT.model.horizon, step=1,
+                        mnist_horizon = gr.Slider(1, compare.MAX_HORIZON, value=DEFAULT.model.horizon, step=1,
                                                   label="Horizon", info=horizon_info(DEFAULT), scale=4)
                     mnist_button = gr.Button("Forecast", variant="primary")
                     mnist_examples = gr.Examples([[2015, 2, 10], [7, 1, 10], [1506, 3, 10], [42, 2, 20]],
@@ -219,31 +227,18 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
                     gr.Markdown(f"Upload {io.SUPPORTED}. The first *context* frames are the input; the frames "
                                 "after them are the ground truth the forecasts are scored against.")
                     with gr.Row():
-                        upload = gr.File(label="Frames", file_count="multiple", scale=2)
+                        upload = gr.File(label="Frames", file_count="multiple", scale=2, elem_id="upload")
                         with gr.Column(scale=1):
-                            context = gr.Slider(1, showcase.MAX_CONTEXT, value=DEFAULT.model.context_frames, step=1,
+                            context = gr.Slider(1, compare.MAX_CONTEXT, value=DEFAULT.model.context_frames, step=1,
                                                 label="Context length", info="input frames the forecast starts from")
-                            upload_horizon = gr.Slider(1, showcase.MAX_HORIZON, value=DEFAULT.model.horizon, step=1,
+                            upload_horizon = gr.Slider(1, compare.MAX_HORIZON, value=DEFAULT.model.horizon, step=1,
                                                        label="Horizon", info=horizon_info(DEFAULT))
                             upload_button = gr.Button("Forecast", variant="primary")
                     example_files = [[[str(p)], 10, 10] for p in sorted(EXAMPLES.glob("*")) if p.is_file()]
                     upload_examples = gr.Examples(example_files, inputs=[upload, context, upload_horizon],
                                                   label="Example files (click to run)", api_visibility="private")
 
-            notes = gr.Markdown()
-            with gr.Row():
-                with gr.Column(scale=3):
-                    gr.Markdown("**Animation:** the input frames, then each method's forecast beside the truth")
-                    video = gr.Video(label="Animation", show_label=False, autoplay=True, loop=True, interactive=False)
-                    video_gif = gr.Image(label="Animation (GIF)", visible=False, interactive=False)
-                with gr.Column(scale=2):
-                    scores = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id="scores")
-                    plot = gr.LinePlot(x="lead time", y="MSE/frame", color="method", label="Error by lead time",
-                                       y_title="MSE/frame (lower is better)")
-            grid = gr.Image(label="Frames by lead time", show_label=False, type="filepath", interactive=False)
-            downloads = gr.File(label="Download the ConvLSTM forecast (.npy float32 frames, animated GIF)",
-                                file_count="multiple", interactive=False)
-            OUTPUTS = [notes, video, video_gif, grid, scores, plot, downloads]
+            OUTPUTS = forecast_panel(scales.SCALES["unit"], "video")
         with gr.Tab("Radar nowcast"):
             gr.Markdown(
                 f"Rain radar, as in the paper: {RADAR.context_frames} frames (6 minutes apart) in, "
@@ -261,28 +256,17 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
                 motion = gr.Dropdown(list(radar.MOTIONS), value="mixed", label="Motion")
                 radar_button = gr.Button("Generate and forecast", variant="primary")
             with gr.Row(equal_height=True):
-                radar_file = gr.File(label="Or upload a radar loop", file_count="single")
-                units = gr.Radio(list(nowcast.UNITS), value="mm/h", label="Units of .npy/.npz values")
+                radar_file = gr.File(label="Or upload a radar loop", file_count="single", elem_id="radar-upload")
+                units = gr.Radio(list(radar.UPLOAD_UNITS), value="mm/h", label="Units of .npy/.npz values")
                 radar_upload_button = gr.Button("Forecast the upload")
-            radar_notes = gr.Markdown()
-            with gr.Row():
-                with gr.Column(scale=3):
-                    radar_video = gr.Video(label="Radar animation", show_label=False, autoplay=True, loop=True,
-                                           interactive=False)
-                    radar_gif = gr.Image(label="Radar animation (GIF)", visible=False, interactive=False)
-                with gr.Column(scale=2):
-                    skill = gr.Dataframe(label="Skill (mean over lead times)", interactive=False)
-                    csi = gr.Image(label="CSI at 0.5 mm/h by lead time", type="filepath", interactive=False)
-            radar_grid = gr.Image(label="Radar frames by lead time", show_label=False, type="filepath",
-                                  interactive=False)
-            RADAR_OUTPUTS = [radar_notes, radar_video, radar_gif, radar_grid, skill, csi]
+            RADAR_OUTPUTS = forecast_panel(scales.scale_named(RADAR.value_transform), "radar")
             for event in (
                 radar_button.click(forecast_radar, [radar_seed, intensity, motion], RADAR_OUTPUTS,
                                    api_name="forecast_radar"),
                 radar_upload_button.click(forecast_radar_upload, [radar_file, units], RADAR_OUTPUTS,
                                           api_name="forecast_radar_upload"),
             ):
-                event.success(video_or_gif, radar_gif, [radar_video, radar_gif], api_visibility="private")
+                event.success(video_or_gif, RADAR_OUTPUTS[2], RADAR_OUTPUTS[1:3], api_visibility="private")
 
 
     dice.click(random_seed, outputs=seed, api_visibility="private")
@@ -294,7 +278,7 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
         upload_button.click(forecast_upload, upload_inputs, OUTPUTS, api_name="forecast_upload"),
         upload_examples.load_input_event.then(forecast_upload, upload_inputs, OUTPUTS, api_visibility="private"),
     ):
-        event.success(video_or_gif, video_gif, [video, video_gif], api_visibility="private")
+        event.success(video_or_gif, OUTPUTS[2], OUTPUTS[1:3], api_visibility="private")
     loading = load_button.click(load_other_model, [source, revision, model_key], [model_key, model_summary],
                                 api_name="load_model")
     loading.success(model_settings, model_key, [mnist_horizon, context, upload_horizon], api_visibility="private")

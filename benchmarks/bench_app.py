@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from convlstm import io, render, showcase
+from convlstm import compare, io, registry, render, showcase
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,7 @@ def moving_mnist_request(model, seed: int) -> dict[str, float]:
     t0 = time.perf_counter()
     frames = showcase.moving_mnist_sequence(seed, 2, model.context_frames, model.horizon)
     t1 = time.perf_counter()
-    comparison = showcase.compare(model, frames, context=model.context_frames, horizon=model.horizon)
+    comparison = compare.compare(model, frames, context=model.context_frames, horizon=model.horizon)
     t2 = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         showcase.render(comparison, folder)
@@ -69,7 +69,7 @@ def upload_request(model, path: Path) -> dict[str, float]:
     t0 = time.perf_counter()
     upload = io.load_sequence(path)
     t1 = time.perf_counter()
-    comparison = showcase.compare(model, upload.frames, context=model.context_frames, horizon=model.horizon)
+    comparison = compare.compare(model, upload.frames, context=model.context_frames, horizon=model.horizon)
     t2 = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         showcase.render(comparison, folder)
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--load-seconds", type=float, default=60, help="length of the load run; 0 skips it")
     args = p.parse_args(argv)
 
-    model = showcase.ModelRegistry().load(args.model).model
+    model = registry.ModelRegistry().load(args.model).model
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads; model {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M "
           f"parameters on {next(model.parameters()).device}\n")

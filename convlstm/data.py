@@ -22,6 +22,9 @@ import numpy as np
 import torch
 
 SPLITS = ("train", "val", "test")
+# The paper's setting, the default of every generator here: 20 frames (10 in, 10 out) of 64×64,
+# digits moving 2–5 px per frame.
+FRAMES, SIZE, SPEED = 20, 64, (2.0, 5.0)
 BANK = Path(__file__).parent / "assets" / "mnist_digits.npz"
 
 # The fixed evaluation sets: the paper's 2,000 validation and 3,000 test sequences. The seeds
@@ -86,9 +89,9 @@ def generate(
     generator: torch.Generator,
     digits: torch.Tensor,
     num_digits: int = 2,
-    frames: int = 20,
-    size: int = 64,
-    speed: tuple[float, float] = (2.0, 5.0),
+    frames: int = FRAMES,
+    size: int = SIZE,
+    speed: tuple[float, float] = SPEED,
     device: torch.device | str | None = None,
 ) -> torch.Tensor:
     """n Moving MNIST sequences, float32 (n, frames, size, size) in [0, 1], on ``device``
@@ -145,9 +148,9 @@ def moving_mnist(
     seed: int,
     split: str = "test",
     num_digits: int = 2,
-    frames: int = 20,
-    size: int = 64,
-    speed: tuple[float, float] = (2.0, 5.0),
+    frames: int = FRAMES,
+    size: int = SIZE,
+    speed: tuple[float, float] = SPEED,
     device: torch.device | str = "cpu",
     digits_path: str | Path | None = None,
 ) -> np.ndarray:
@@ -203,9 +206,9 @@ class MovingMNISTStream:
         seed: int,
         split: str = "train",
         num_digits: int = 2,
-        frames: int = 20,
-        size: int = 64,
-        speed: tuple[float, float] = (2.0, 5.0),
+        frames: int = FRAMES,
+        size: int = SIZE,
+        speed: tuple[float, float] = SPEED,
         device: torch.device | str = "cpu",
         digits_path: str | Path | None = None,
     ):

@@ -15,37 +15,31 @@ from pathlib import Path
 
 import numpy as np
 
-from . import baselines, metrics
-from .inference import load_model, predict
+from . import metrics
+from .compare import method_forecasts
+from .inference import forecast, load_model
 from .model import EncoderForecaster
 
 PIXEL_METRICS = ("mse", "mae", "ssim", "psnr")
-BASELINES = {"persistence": baselines.persistence, "optical flow": baselines.optical_flow}
-
-
-def baseline_forecasts(sequences: np.ndarray, context: int, horizon: int) -> dict[str, np.ndarray]:
-    """Each baseline's forecasts (N, horizon, H, W) for sequences (N, ≥context, H, W)."""
-    return {name: np.stack([method(s[:context], horizon) for s in sequences]) for name, method in BASELINES.items()}
 
 
 def score(forecasts: np.ndarray, truth: np.ndarray) -> dict:
     """Per-lead-time and mean pixel scores, plus the paper's cross-entropy per sequence."""
-    per_frame = metrics.scores(forecasts, truth)  # each (N, horizon)
-    result = {"per_lead": {k: per_frame[k].mean(0).tolist() for k in PIXEL_METRICS},
-              "mean": {k: metrics.average(per_frame[k]) for k in PIXEL_METRICS}}
+    result = metrics.summarize(metrics.scores(forecasts, truth))  # each (N, horizon)
     result["mean"]["ce_per_sequence"] = float(metrics.bce_per_sequence(forecasts, truth).mean())
     return result
 
 
 def evaluate(model: EncoderForecaster, sequences: np.ndarray, *, context: int, horizon: int,
-             with_baselines: bool = True) -> dict:
+             with_baselines: bool = True, precision: str = "auto") -> dict:
     """Scores of the model (and the baselines) on sequences (N, context + horizon, H, W) in [0, 1]."""
     truth = sequences[:, context:context + horizon]
     if truth.shape[1] != horizon:
         raise ValueError(f"sequences have {sequences.shape[1]} frames; need {context} + {horizon}")
-    forecasts = {"ConvLSTM": predict(model, sequences, context, horizon)}
     if with_baselines:
-        forecasts |= baseline_forecasts(sequences, context, horizon)
+        forecasts = method_forecasts(model, sequences[:, :context], horizon, precision=precision)
+    else:
+        forecasts = {"ConvLSTM": forecast(model, sequences[:, :context], horizon, precision=precision)}
     return {"sequences": len(sequences), "context": context, "horizon": horizon,
             "methods": {name: score(f, truth) for name, f in forecasts.items()}}
 
@@ -66,6 +60,16 @@ def markdown_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def default_out(model: str | None, digits: int, sequences: str | None) -> Path | None:
+    """Where results go without --out: beside a model folder's weights; nowhere for the bundled
+    checkpoint or a Hub repo (their files are not this run's to overwrite)."""
+    if model is None or not Path(model).is_dir():
+        return None
+    name = f"evaluation_{Path(sequences).stem}" if sequences else "evaluation" if digits == 2 else \
+        f"evaluation_{digits}digits"
+    return Path(model) / f"{name}.json"
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m convlstm.evaluate", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -77,7 +81,12 @@ def main(argv: list[str] | None = None) -> None:
                    help="evaluate on an mnist_test_seq.npy-style file instead of the generated test set")
     p.add_argument("--no-baselines", action="store_true", help="score the model only")
     p.add_argument("--device", default=None, help="'cpu', 'cuda', ... (default: CUDA when available)")
-    p.add_argument("--out", default=None, help="write the results as JSON here (and a .md table beside it)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="the model's arithmetic: auto = bf16 where the hardware has it, as the app uses")
+    p.add_argument("--out", default=None,
+                   help="write the results as JSON here (and a .md table beside it); default: for a model folder, "
+                        "evaluation.json in it (evaluation_3digits.json for --digits 3, evaluation_NAME.json for "
+                        "--sequences NAME.npy), where the model card and the app's model panel read them")
     args = p.parse_args(argv)
 
     from .data import evaluation_set, load_sequences
@@ -88,12 +97,14 @@ def main(argv: list[str] | None = None) -> None:
     else:
         sequences = evaluation_set("test", n=args.n, num_digits=args.digits)
     results = evaluate(model, sequences, context=model.context_frames, horizon=model.horizon,
-                       with_baselines=not args.no_baselines)
+                       with_baselines=not args.no_baselines, precision=args.precision)
     results["model"] = str(args.model or "bundled default")
     results["digits"] = args.digits
+    results["precision"] = args.precision
     table = markdown_table(results)
-    if args.out:
-        out = Path(args.out)
+    out = args.out or default_out(args.model, args.digits, args.sequences)
+    if out:
+        out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2))
         out.with_suffix(".md").write_text(table + "\n")

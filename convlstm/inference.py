@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .grid import check_frames, fit_to_grid
+from .grid import fit_to_grid
 from .model import EncoderForecaster
+from .scales import scale_named
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "moving-mnist"
 RADAR_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "radar"  # the app's radar tab
@@ -70,38 +71,42 @@ def forecast(
     horizon: int,
     *,
     precision: str = "auto",
+    batch_size: int = 64,
 ) -> np.ndarray:
-    """Predict the next ``horizon`` frames of a sequence.
+    """Predict the next ``horizon`` frames of one sequence (T, H, W) or of many (N, T, H, W).
 
-    ``frames``: (T, H, W) floats in [0, 1], any T ≥ 1 and any H, W (fitted to the model's
-    grid and back, see convlstm.grid). Returns (horizon, H, W) float32 in [0, 1].
-    ``precision``: "fp32", "bf16" (autocast), or "auto": bf16 on CUDA and on CPUs with
-    native bf16 support, whose error against fp32 is far below what a viewer can see.
+    Frames are in the units of the model's ``value_transform`` (``convlstm.scales``): gray
+    levels in [0, 1] for most models, rain rates in mm/h for a radar model; the forecast comes
+    back in the same units, shape (horizon, H, W) or (N, horizon, H, W), float32. Any T ≥ 1 and
+    any H, W: frames are fitted to the model's grid and back (see ``convlstm.grid``). Sequences
+    go through the model ``batch_size`` at a time.
+    ``precision``: "fp32", "bf16" (autocast), or "auto": bf16 on CUDA and on CPUs with native
+    bf16 support, whose error against fp32 is far below what a viewer can see.
     """
-    frames = check_frames(frames, horizon)
-
-    fitted, fit = fit_to_grid(frames, model.frame_size)  # (T, S, S)
-    device = next(model.parameters()).device
-    x = torch.from_numpy(fitted).to(device)[None, :, None]  # (1, T, 1, S, S)
-    # no_grad, not inference_mode: under inference_mode autocast keeps no bf16 copy of the weights
-    # and casts every weight again at every time step (a few per cent of a CPU forecast).
-    with torch.no_grad(), _autocast(device, precision):
-        logits = model(x, int(horizon))  # (1, horizon, 1, S, S)
-    predicted = torch.sigmoid(logits.float())[0, :, 0].cpu().numpy()
-    return fit.restore(predicted).clip(0, 1)  # resizing can overshoot [0, 1] by rounding
-
-
-def predict(model: EncoderForecaster, sequences: np.ndarray, context: int, horizon: int,
-            batch_size: int = 64, bf16: bool = False) -> np.ndarray:
-    """Probabilities (N, horizon, H, W) for numpy sequences (N, ≥context, H, W) on the model's device."""
+    scale = scale_named(model.value_transform)
+    frames = scale.check(frames)
+    one = frames.ndim == 3
+    batch = frames[None] if one else frames
+    if batch.ndim != 4 or min(batch.shape) < 1:
+        raise ValueError(f"frames must be (T, H, W) or (N, T, H, W) with T ≥ 1, got shape {frames.shape}")
+    if int(horizon) != horizon or horizon < 1:
+        raise ValueError(f"horizon must be a whole number ≥ 1, got {horizon}")
+    N, T, H, W = batch.shape
+    fitted, fit = fit_to_grid(scale.encode(batch).reshape(N * T, H, W), model.frame_size)
+    fitted = fitted.reshape(N, T, 1, model.frame_size, model.frame_size)
     device = next(model.parameters()).device
     out = []
-    for start in range(0, len(sequences), batch_size):
-        x = torch.from_numpy(sequences[start:start + batch_size, :context]).to(device)[:, :, None]
-        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            logits = model(x, horizon)
+    for start in range(0, N, batch_size):
+        x = torch.from_numpy(fitted[start:start + batch_size]).to(device)  # (B, T, 1, S, S)
+        # no_grad, not inference_mode: under inference_mode autocast keeps no bf16 copy of the weights
+        # and casts every weight again at every time step (a few per cent of a CPU forecast).
+        with torch.no_grad(), _autocast(device, precision):
+            logits = model(x, int(horizon))  # (B, horizon, 1, S, S)
         out.append(torch.sigmoid(logits.float())[:, :, 0].cpu().numpy())
-    return np.concatenate(out)
+    predicted = np.concatenate(out).reshape(N * int(horizon), model.frame_size, model.frame_size)
+    restored = fit.restore(predicted).clip(0, 1)  # resizing can overshoot [0, 1] by rounding
+    result = scale.decode(restored.reshape(N, int(horizon), H, W)).astype(np.float32, copy=False)
+    return result[0] if one else result
 
 
 def _autocast(device: torch.device, precision: str):

@@ -4,7 +4,7 @@ Every function takes a forecast and the truth of the same shape, (T, H, W) or (N
 and returns one value per frame: shape (T,) or (N, T). Frames are floats in [0, 1] except for
 the rainfall scores, which take mm/h.
 
-Units follow OpenSTL and the PredRNN code (DESIGN.md §3): MSE and MAE of a frame are the
+Units follow OpenSTL and the PredRNN code: MSE and MAE of a frame are the
 squared / absolute errors SUMMED over its H×W pixels (a 64×64 frame sums 4096 of them), and
 the figures quoted in papers are these per-frame values averaged over frames and sequences.
 The cross-entropy of Shi et al. (2015) is the per-pixel binary cross-entropy summed over all
@@ -184,6 +184,31 @@ def correlation(pred, truth) -> np.ndarray:
     return _ratio((p * t).sum(axis=(-2, -1)), den)
 
 
+# The nowcasting scores, by name: 'csi@0.5', 'pod@2', 'far@5', 'fss5@1' (5 px at 1 mm/h), ...
+RAIN_THRESHOLDS = (0.5, 2.0, 5.0)  # mm/h: light rain, moderate, heavy (Shi et al. report 0.5)
+FSS_THRESHOLD = 1.0  # mm/h
+FSS_SCALES = (1, 5, 11, 21)  # px: 3.5-75 km at the paper's ≈ 3.5 km pixels
+
+
+def rain_score_names() -> list[str]:
+    names = [f"{score}@{t:g}" for t in RAIN_THRESHOLDS for score in ("csi", "pod", "far")]
+    names += [f"fss{s}@{FSS_THRESHOLD:g}" for s in FSS_SCALES]
+    return names + ["rainfall_mse", "correlation"]
+
+
+def rain_scores(pred_mm_h, truth_mm_h) -> dict[str, np.ndarray]:
+    """Every score of ``rain_score_names()`` per frame, each (T,) or (N, T), on rain rates in mm/h."""
+    out = {}
+    for t in RAIN_THRESHOLDS:
+        for name, values in categorical_scores(pred_mm_h, truth_mm_h, t).items():
+            out[f"{name}@{t:g}"] = values  # one contingency pass per threshold, not three
+    for s in FSS_SCALES:
+        out[f"fss{s}@{FSS_THRESHOLD:g}"] = fss(pred_mm_h, truth_mm_h, FSS_THRESHOLD, s)
+    out["rainfall_mse"] = rainfall_mse(pred_mm_h, truth_mm_h)
+    out["correlation"] = correlation(pred_mm_h, truth_mm_h)
+    return {name: out[name] for name in rain_score_names()}
+
+
 # --- summaries -------------------------------------------------------------------------------
 
 def average(values) -> float:
@@ -192,6 +217,17 @@ def average(values) -> float:
     values = np.asarray(values, np.float64)
     defined = values[~np.isnan(values)]
     return float(defined.mean()) if defined.size else float("nan")
+
+
+def summarize(per_frame: dict[str, np.ndarray]) -> dict:
+    """Per-frame scores {name: (T,) or (N, T)} → {'per_lead': {name: [mean per lead time]},
+    'mean': {name: mean}}, NaN (undefined) entries left out of every mean."""
+    per_lead, mean = {}, {}
+    for name, values in per_frame.items():
+        by_lead = np.asarray(values, np.float64).reshape(-1, np.shape(values)[-1])  # (N, T)
+        per_lead[name] = [average(by_lead[:, k]) for k in range(by_lead.shape[1])]
+        mean[name] = average(by_lead)
+    return {"per_lead": per_lead, "mean": mean}
 
 
 def scores(pred, truth) -> dict[str, np.ndarray]:

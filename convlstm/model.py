@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .scales import scale_named
 from .stack import ConvLSTM
 
 
@@ -27,8 +28,12 @@ class EncoderForecaster(
     then its own prediction, or the true frame with probability ``teacher_forcing`` when
     ``targets`` are given (scheduled sampling, for training).
 
-    ``context_frames`` and ``horizon`` record what the model was trained for; it accepts
-    any number of input frames ≥ 1 and any horizon ≥ 1.
+    The input contract, recorded in ``config.json`` for callers (``convlstm.forecast`` applies
+    it): ``context_frames`` and ``horizon`` are what the model was trained for (it accepts any
+    number of input frames ≥ 1 and any horizon ≥ 1); ``value_transform`` names the scale of the
+    values people pass in (``convlstm.scales``: "unit", gray levels in [0, 1], the default of
+    checkpoints that don't record one; "dbz60", rain rates in mm/h); ``step_minutes`` is the time
+    between frames, None where frames have no clock time (Moving MNIST).
     """
 
     def __init__(
@@ -42,8 +47,11 @@ class EncoderForecaster(
         autoregressive: bool = False,
         context_frames: int = 10,
         horizon: int = 10,
+        value_transform: str = "unit",
+        step_minutes: float | None = None,
     ):
         super().__init__()
+        scale_named(value_transform)  # a clear error for an unknown name, at load time
         if patch_size < 1 or frame_size % patch_size:
             raise ValueError(f"frame_size {frame_size} must be a multiple of patch_size {patch_size}")
         hidden_channels = [int(c) for c in hidden_channels]  # JSON lists, not tuples, in config.json
@@ -54,6 +62,8 @@ class EncoderForecaster(
         self.autoregressive = autoregressive
         self.context_frames = context_frames
         self.horizon = horizon
+        self.value_transform = value_transform
+        self.step_minutes = step_minutes
 
         patch_channels = image_channels * patch_size**2
         grid = (frame_size // patch_size,) * 2

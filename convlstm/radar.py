@@ -29,6 +29,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .io import SequenceError
+
+# The paper's HKO setting, the default of every generator here: 5 frames in, 15 out, 6 minutes apart, 100×100.
+CONTEXT, HORIZON, STEP_MINUTES, SIZE = 5, 15, 6, 100
+FRAMES = CONTEXT + HORIZON
 TRAIN_SEED, VAL_SEED, TEST_SEED = 0, 1, 2
 EVALUATION_SIZES = {"val": 500, "test": 1000}
 CHUNK = 8  # radar() generates in chunks of this many with derived seeds: prefix-stable sets
@@ -59,7 +64,7 @@ REFLECTIVITY_COLORS = (
 )
 
 
-def radar(n: int, *, seed: int, frames: int = 20, size: int = 100, intensity: float = 1.0,
+def radar(n: int, *, seed: int, frames: int = FRAMES, size: int = SIZE, intensity: float = 1.0,
           motion: str = "mixed", growth_decay: bool = True, device: str = "cpu") -> np.ndarray:
     """``n`` sequences of rain rate in mm/h, float32 (n, frames, size, size), the same for a seed.
 
@@ -99,7 +104,7 @@ class RadarStream:
     """
 
     def __init__(self, batch_size: int, *, seed: int = TRAIN_SEED, device: str | torch.device = "cpu",
-                 frames: int = 20, size: int = 100, intensity: float = 1.0, motion: str = "mixed",
+                 frames: int = FRAMES, size: int = SIZE, intensity: float = 1.0, motion: str = "mixed",
                  growth_decay: bool = True):
         _check(batch_size, frames, size, intensity, motion)
         self.batch_size = batch_size
@@ -117,7 +122,7 @@ class RadarStream:
 
 
 @torch.no_grad()
-def generate_radar(n: int, *, generator: torch.Generator, frames: int = 20, size: int = 100,
+def generate_radar(n: int, *, generator: torch.Generator, frames: int = FRAMES, size: int = SIZE,
                    intensity: float = 1.0, motion: str = "mixed", growth_decay: bool = True,
                    velocity: tuple[float, float] | None = None,
                    device: str | torch.device = "cpu") -> torch.Tensor:
@@ -303,6 +308,34 @@ def from_unit(x):
     xp, x = _lib(x)
     x = xp.clip(x, 0, 1)
     return xp.where(x > 0, dbz_to_rain(DBZ_MIN + x * (DBZ_MAX - DBZ_MIN)), 0.0)
+
+
+UPLOAD_UNITS = ("mm/h", "dBZ")
+
+
+def rain_from_upload(values: np.ndarray, units: str, *, from_pixels: bool, name: str = "the upload") -> np.ndarray:
+    """Frames read by ``convlstm.io.load_sequence(..., raw=True)`` → rain rate in mm/h, float32.
+
+    Pictures, GIFs and videos (``from_pixels``): gray level 0–1 (pixel 0–255) ↦ 0–60 dBZ, the
+    model's own scale, pixel 0 dry; ``units`` does not apply. Arrays: numbers in ``units``,
+    "mm/h" (≥ 0) or "dBZ" (Marshall–Palmer; -inf, or anything below 0 dBZ, is no echo).
+    Raises ``convlstm.io.SequenceError`` (a ValueError) with a message for the person uploading.
+    """
+    if units not in UPLOAD_UNITS:
+        raise ValueError(f"units must be one of {UPLOAD_UNITS}, got {units!r}")
+    values = np.asarray(values, np.float32)
+    if from_pixels:
+        return from_unit(values).astype(np.float32)
+    if np.isnan(values).any() or np.isposinf(values).any() or (units == "mm/h" and np.isneginf(values).any()):
+        raise SequenceError(f"{name}: has NaN or infinite values; mark dry pixels with 0 mm/h (or -inf dBZ).")
+    if units == "mm/h" and values.min() < 0:
+        raise SequenceError(f"{name}: has negative rain rates ({values.min():.3g}); were these dBZ? "
+                            "Choose dBZ as the units.")
+    if units == "dBZ" and values.max() > 100:
+        raise SequenceError(f"{name}: has reflectivities up to {values.max():.3g} dBZ, more than any weather "
+                            "radar measures; are these raw counts? Convert them to dBZ or mm/h first.")
+    rain = values if units == "mm/h" else dbz_to_rain(values)
+    return np.ascontiguousarray(rain, np.float32)
 
 
 # --- pictures ----------------------------------------------------------------------------

@@ -25,127 +25,120 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from . import metrics
-from .cell import compile_gate_update
-from .inference import load_model, predict
+from . import data, metrics, radar
+from .cell import PEEPHOLE_MODES, compile_gate_update
+from .inference import forecast, load_model
 from .model import EncoderForecaster
+from .scales import scale_named
 
 DATASETS = ("moving-mnist", "radar")
 
 
+def _flag(default, help: str, **argparse):
+    """A TrainConfig field and its command-line flag: the flag's help and argparse extras ride in the metadata."""
+    factory = {"default_factory": lambda: list(default)} if isinstance(default, list) else {"default": default}
+    return field(**factory, metadata={"help": help, **argparse})
+
+
 @dataclass
 class TrainConfig:
-    out: str = "runs/moving-mnist"
-    dataset: str = "moving-mnist"
+    out: str = _flag("runs/moving-mnist", "output folder: best/ checkpoint (weights, config, training.json), log.jsonl")
+    dataset: str = _flag("moving-mnist", "what to train on", choices=DATASETS)
     # model
-    hidden_channels: list[int] = field(default_factory=lambda: [128, 64, 64])
-    kernel_size: int = 5
-    patch_size: int = 4
-    peephole: str = "spatial"
-    autoregressive: bool = False
-    context_frames: int = 10
-    horizon: int = 10
-    init_from: str | None = None
+    hidden_channels: list[int] = _flag([128, 64, 64], "hidden channels per ConvLSTM layer, e.g. 128 64 64")
+    kernel_size: int = _flag(5, "odd convolution kernel size")
+    patch_size: int = _flag(4, "space-to-depth patch size")
+    peephole: str = _flag("spatial", "peephole weights: per location (paper), per channel, or none",
+                          choices=PEEPHOLE_MODES)
+    autoregressive: bool = _flag(False, "the forecaster reads its previous prediction (with scheduled sampling)")
+    context_frames: int | None = _flag(None, "input frames per sequence (default: the dataset's, 10 or 5)")
+    horizon: int | None = _flag(None, "frames to predict (default: the dataset's, 10 or 15)")
+    init_from: str | None = _flag(None, "start from this checkpoint (folder or Hub id); its architecture wins")
     # data
-    num_digits: int = 2
+    num_digits: int = _flag(2, "digits per Moving MNIST sequence")
     # optimisation
-    loss: str = "bce"
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    batch_size: int = 16
-    max_steps: int = 20_000
-    max_minutes: float | None = None
-    warmup_steps: int = 100
-    min_lr_ratio: float = 0.02
-    grad_clip: float = 1.0
-    teacher_forcing_until: float = 0.5  # scheduled sampling: truth-feeding decays to 0 by this progress
+    loss: str = _flag("bce", "per-pixel binary cross-entropy on logits (paper) or MSE on probabilities",
+                      choices=("bce", "mse"))
+    lr: float = _flag(1e-3, "peak learning rate (AdamW)")
+    weight_decay: float = _flag(0.0, "AdamW weight decay")
+    batch_size: int = _flag(16, "sequences per step per process")
+    max_steps: int = _flag(20_000, "stop after this many steps")
+    max_minutes: float | None = _flag(None, "stop after this many minutes of training; the schedule is sized to it")
+    warmup_steps: int = _flag(100, "linear learning-rate warm-up")
+    min_lr_ratio: float = _flag(0.02, "final lr as a fraction of --lr")
+    grad_clip: float = _flag(1.0, "clip the gradient norm to this")
+    teacher_forcing_until: float = _flag(0.5, "autoregressive only: feed true frames with probability falling "
+                                              "from 1 to 0 by this fraction of training")
     # evaluation and logging
-    eval_every: int = 500
-    eval_sequences: int = 500
-    log_every: int = 25
-    seed: int = 0
+    eval_every: int = _flag(500, "validate every this many steps")
+    eval_sequences: int = _flag(500, "validation sequences (fixed validation split)")
+    log_every: int = _flag(25, "log every this many steps")
+    seed: int = _flag(0, "seed for weights and the data stream")
     # speed
-    device: str = "auto"
-    bf16: bool = True
-    compile: str = "none"
-    channels_last: bool = False
-    save_dtype: str = "float32"
-    progress_bar: bool = True
+    device: str = _flag("auto", "'auto', 'cpu', 'cuda', 'cuda:1', ...")
+    bf16: bool = _flag(True, "bf16 autocast on CUDA")
+    compile: str = _flag("none", "torch.compile the cells' pointwise gate math (fast to compile), or the whole model",
+                         choices=("none", "gates", "model"))
+    channels_last: bool = _flag(False, "channels_last memory format (CUDA)")
+    save_dtype: str = _flag("float32", "dtype of the saved weights (float16 halves the file)",
+                            choices=("float32", "float16"))
+    progress_bar: bool = _flag(True, "a tqdm progress bar (else plain log lines)")
+
+    def __post_init__(self):
+        if self.dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
+        if self.dataset == "radar":
+            default_context, default_horizon = radar.CONTEXT, radar.HORIZON
+        else:
+            default_context, default_horizon = 10, 10
+        self.context_frames = self.context_frames or default_context
+        self.horizon = self.horizon or default_horizon
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
-    d = TrainConfig()
+    """The command line → TrainConfig: one flag per field, help and choices from the field's metadata;
+    a boolean field that defaults to True is turned off with --no-NAME."""
     p = argparse.ArgumentParser(prog="python -m convlstm.train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default=d.out, help="output folder: best/ checkpoint, log.jsonl, metrics.json")
-    p.add_argument("--dataset", choices=DATASETS, default=d.dataset, help="what to train on")
-    p.add_argument("--hidden-channels", type=int, nargs="+", default=d.hidden_channels,
-                   help="hidden channels per ConvLSTM layer, e.g. 128 64 64")
-    p.add_argument("--kernel-size", type=int, default=d.kernel_size, help="odd convolution kernel size")
-    p.add_argument("--patch-size", type=int, default=d.patch_size, help="space-to-depth patch size")
-    p.add_argument("--peephole", choices=["spatial", "channel", "none"], default=d.peephole,
-                   help="peephole weights: per location (paper), per channel, or none")
-    p.add_argument("--autoregressive", action="store_true",
-                   help="the forecaster reads its previous prediction (with scheduled sampling)")
-    p.add_argument("--context-frames", type=int, default=d.context_frames, help="input frames per sequence")
-    p.add_argument("--horizon", type=int, default=d.horizon, help="frames to predict")
-    p.add_argument("--init-from", default=d.init_from, help="start from this checkpoint (folder or Hub id)")
-    p.add_argument("--num-digits", type=int, default=d.num_digits, help="digits per Moving MNIST sequence")
-    p.add_argument("--loss", choices=["bce", "mse"], default=d.loss,
-                   help="per-pixel binary cross-entropy on logits (paper) or MSE on probabilities")
-    p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate (AdamW)")
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay, help="AdamW weight decay")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="sequences per step per process")
-    p.add_argument("--max-steps", type=int, default=d.max_steps, help="stop after this many steps")
-    p.add_argument("--max-minutes", type=float, default=d.max_minutes,
-                   help="stop after this many minutes of training; the schedule is sized to it")
-    p.add_argument("--warmup-steps", type=int, default=d.warmup_steps, help="linear learning-rate warm-up")
-    p.add_argument("--min-lr-ratio", type=float, default=d.min_lr_ratio, help="final lr as a fraction of --lr")
-    p.add_argument("--grad-clip", type=float, default=d.grad_clip, help="clip the gradient norm to this")
-    p.add_argument("--teacher-forcing-until", type=float, default=d.teacher_forcing_until,
-                   help="autoregressive only: feed true frames with probability falling from 1 to 0 "
-                        "by this fraction of training")
-    p.add_argument("--eval-every", type=int, default=d.eval_every, help="validate every this many steps")
-    p.add_argument("--eval-sequences", type=int, default=d.eval_sequences,
-                   help="validation sequences (fixed validation split)")
-    p.add_argument("--log-every", type=int, default=d.log_every, help="log every this many steps")
-    p.add_argument("--seed", type=int, default=d.seed, help="seed for weights and the data stream")
-    p.add_argument("--device", default=d.device, help="'auto', 'cpu', 'cuda', 'cuda:1', ...")
-    p.add_argument("--no-bf16", dest="bf16", action="store_false", help="disable bf16 autocast on CUDA")
-    p.add_argument("--compile", choices=["none", "gates", "model"], default=d.compile,
-                   help="torch.compile the cells' pointwise gate math (fast to compile), or the whole model")
-    p.add_argument("--channels-last", action="store_true", help="channels_last memory format (CUDA)")
-    p.add_argument("--save-dtype", choices=["float32", "float16"], default=d.save_dtype,
-                   help="dtype of the saved weights (float16 halves the file)")
-    p.add_argument("--no-progress-bar", dest="progress_bar", action="store_false", help="plain log lines only")
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        value = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        options = dict(f.metadata)
+        if f.type == "bool":
+            if value:
+                p.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false", **options)
+            else:
+                p.add_argument(flag, action="store_true", **options)
+            continue
+        kind = {"int": int, "float": float, "str": str, "list[int]": int, "int | None": int,
+                "float | None": float, "str | None": str}[f.type]
+        p.add_argument(flag, type=kind, default=value, nargs="+" if f.type.startswith("list") else None, **options)
     return TrainConfig(**vars(p.parse_args(argv)))
 
 
 def make_model(config: TrainConfig) -> EncoderForecaster:
     if config.init_from:
         return load_model(config.init_from, device="cpu")
-    frame_size = 100 if config.dataset == "radar" else 64
+    contract = dict(frame_size=radar.SIZE, value_transform="dbz60", step_minutes=radar.STEP_MINUTES) \
+        if config.dataset == "radar" else dict(frame_size=data.SIZE)
     return EncoderForecaster(
-        frame_size=frame_size, patch_size=config.patch_size, hidden_channels=config.hidden_channels,
-        kernel_size=config.kernel_size, peephole=config.peephole, autoregressive=config.autoregressive,
-        context_frames=config.context_frames, horizon=config.horizon,
+        patch_size=config.patch_size, hidden_channels=config.hidden_channels, kernel_size=config.kernel_size,
+        peephole=config.peephole, autoregressive=config.autoregressive, context_frames=config.context_frames,
+        horizon=config.horizon, **contract,
     )
 
 
 def make_data(config: TrainConfig, device: torch.device, rank: int):
-    """A stream of training batches (B, T, H, W) on `device`, and the fixed validation set (numpy)."""
+    """A stream of training batches (B, T, H, W) on `device` in the model's [0, 1] scale, and the
+    fixed validation set (numpy) in the data's own units (mm/h for radar), as people would pass it."""
     frames = config.context_frames + config.horizon
     if config.dataset == "radar":
-        from .radar import RadarStream, radar_evaluation_set, to_unit
-
-        stream = RadarStream(config.batch_size, seed=config.seed + 1000 * rank, frames=frames, device=device)
-        val = to_unit(radar_evaluation_set("val", n=config.eval_sequences))[:, :frames]
+        stream = radar.RadarStream(config.batch_size, seed=config.seed + 1000 * rank, frames=frames, device=device)
+        val = radar.radar_evaluation_set("val", n=config.eval_sequences)[:, :frames]
     else:
-        from .data import MovingMNISTStream, evaluation_set
-
-        stream = MovingMNISTStream(config.batch_size, seed=config.seed + 1000 * rank, split="train",
-                                   num_digits=config.num_digits, frames=frames, device=device)
-        val = evaluation_set("val", n=config.eval_sequences, num_digits=config.num_digits)[:, :frames]
+        stream = data.MovingMNISTStream(config.batch_size, seed=config.seed + 1000 * rank, split="train",
+                                        num_digits=config.num_digits, frames=frames, device=device)
+        val = data.evaluation_set("val", n=config.eval_sequences, num_digits=config.num_digits)[:, :frames]
     return stream, np.ascontiguousarray(val, dtype=np.float32)
 
 
@@ -162,26 +155,35 @@ def loss_fn(logits: torch.Tensor, targets: torch.Tensor, kind: str) -> torch.Ten
     return F.mse_loss(torch.sigmoid(logits), targets)
 
 
-def validate(model: EncoderForecaster, val: np.ndarray, config: TrainConfig, bf16: bool) -> dict:
+def validate(model: EncoderForecaster, val: np.ndarray, config: TrainConfig) -> dict:
+    """MSE/frame and BCE/sequence on the validation set, in the model's [0, 1] scale."""
     was_training = model.training
     model.eval()
-    truth = val[:, config.context_frames:config.context_frames + config.horizon]
-    pred = predict(model, val, config.context_frames, config.horizon, bf16=bf16)
+    encode = scale_named(model.value_transform).encode
+    context, truth = val[:, :config.context_frames], val[:, config.context_frames:][:, :config.horizon]
+    pred, truth = encode(forecast(model, context, config.horizon)), encode(truth)
     model.train(was_training)
     return {"val_mse": float(metrics.mse(pred, truth).mean()),
             "val_bce": float(metrics.bce(pred, truth).sum(-1).mean())}
 
 
 def save(model: EncoderForecaster, folder: Path, config: TrainConfig, record: dict) -> None:
+    """The checkpoint, and its training.json: the config and the run so far ({"config", "best", ...};
+    train() rewrites it at the end with the run's totals)."""
     model.save_pretrained(folder)
     if config.save_dtype == "float16":  # load_model casts back to float32
         weights = folder / "model.safetensors"
         save_file({k: v.half() for k, v in load_file(weights).items()}, weights, metadata={"format": "pt"})
-    (folder / "training.json").write_text(json.dumps({"config": dataclasses.asdict(config), **record}, indent=2))
+    write_training_json(folder, config, record)
+
+
+def write_training_json(folder: Path, config: TrainConfig, summary: dict) -> None:
+    (folder / "training.json").write_text(json.dumps({"config": dataclasses.asdict(config), **summary}, indent=2))
 
 
 def train(config: TrainConfig) -> dict:
-    """Run training; returns the best validation record (rank 0) or {} (other ranks)."""
+    """Run training; returns the run's summary (rank 0; also in best/training.json) or {} (other ranks):
+    {"best": best validation record, "steps", "sequences", "minutes", "sequences_per_s", "device"}."""
     # --- set-up: processes, device, model, data
     distributed = "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1
     if distributed:
@@ -235,12 +237,12 @@ def train(config: TrainConfig) -> dict:
         # --- evaluate and checkpoint (rank 0)
         if rank == 0 and (done or (step > 0 and step % config.eval_every == 0)):
             record = {"step": step, "sequences": seen * world,
-                      "minutes": (time.perf_counter() - start) / 60, **validate(model, val, config, bf16)}
+                      "minutes": (time.perf_counter() - start) / 60, **validate(model, val, config)}
             log.write(json.dumps({"event": "eval", **record}) + "\n")
             log.flush()
             if not best or record["val_mse"] < best["val_mse"]:
                 best = record
-                save(model, out / "best", config, record)
+                save(model, out / "best", config, {"best": record, "device": _device_name(device)})
             bar.write(f"step {step}: val MSE/frame {record['val_mse']:.1f}, val BCE/seq {record['val_bce']:.0f}")
         if done:
             break
@@ -291,7 +293,7 @@ def train(config: TrainConfig) -> dict:
     minutes = (time.perf_counter() - start) / 60
     summary = {"best": best, "steps": step, "sequences": seen * world, "minutes": minutes,
                "sequences_per_s": seen * world / (minutes * 60), "device": _device_name(device)}
-    (out / "metrics.json").write_text(json.dumps(summary, indent=2))
+    write_training_json(out / "best", config, summary)
     return summary
 
 

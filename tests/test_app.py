@@ -23,7 +23,7 @@ from gradio_client.exceptions import AppError  # noqa: E402
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 PORTS = range(7861, 7870)
-NOTES, VIDEO, GIF, GRID, SCORES, PLOT, DOWNLOADS = range(7)  # the outputs of both forecast endpoints
+NOTES, VIDEO, GIF, GRID, SCORES, PLOT, DOWNLOADS = range(7)  # the outputs of every forecast endpoint
 
 
 def free_port() -> int:
@@ -177,25 +177,27 @@ def test_upload_size_is_limited(client, tmp_path):
         client.predict([handle_file(str(big))], 10, 4, api_name="/forecast_upload")
 
 
-RADAR_NOTES, RADAR_VIDEO, RADAR_GIF, RADAR_GRID, RADAR_SKILL, RADAR_CSI = range(6)
-
-
 def test_forecast_radar_generated_and_uploaded(client, tmp_path):
     result = client.predict(3, 1.5, "rotation", api_name="/forecast_radar")
-    assert Path(result[RADAR_VIDEO] or result[RADAR_GIF]).stat().st_size > 0
-    assert Image.open(result[RADAR_GRID]).format == "PNG" and Image.open(result[RADAR_CSI]).format == "PNG"
-    skill = result[RADAR_SKILL]
-    assert [r[0] for r in skill["data"]] == ["ConvLSTM", "optical flow", "persistence"]
-    assert "CSI ↑" in skill["headers"] and "FAR ↓" in skill["headers"]
+    check_forecast(result, 15, (100, 100))  # the same outputs as every forecast endpoint
+    assert result[SCORES]["headers"][:4] == ["method", "CSI ↑", "POD ↑", "FAR ↓"]
+    plot = result[PLOT]["data"]
+    assert len(plot) == 3 * 15 and plot[0][0] == 6  # CSI by lead time in minutes
+    forecast = np.load(next(p for p in result[DOWNLOADS] if p.endswith(".npy")))
+    assert forecast.max() > 1  # the download holds rain rates in mm/h
 
     dbz = np.full((20, 50, 60), -np.inf, np.float32)  # dry, with one 40 dBZ echo drifting east
     for t in range(20):
         dbz[t, 20:30, 5 + t:15 + t] = 40
     np.save(tmp_path / "echo.npy", dbz)
     upload = client.predict(handle_file(tmp_path / "echo.npy"), "dBZ", api_name="/forecast_radar_upload")
-    csi_row = {r[0]: r[1] for r in upload[RADAR_SKILL]["data"]}
-    assert set(csi_row) == {"ConvLSTM", "optical flow", "persistence"}
-    assert Image.open(upload[RADAR_GRID]).size[0] > 60  # the frames, drawn with the legend
+    check_forecast(upload, 15, (50, 60))
+    assert Image.open(upload[GRID]).size[0] > 60  # the frames, drawn with the legend
+
+
+def test_a_radar_model_is_refused_for_the_video_tabs(client):
+    with pytest.raises(AppError, match=r"rain rate in mm/h.*Still using"):
+        client.predict(str(ROOT / "checkpoints" / "radar"), "", api_name="/load_model")
 
 
 def test_bad_radar_upload_message_reaches_the_client(client, tmp_path):

@@ -46,17 +46,27 @@ def page(tmp_path_factory):
         app.stop()
 
 
-def grid_source(page) -> str | None:
-    image = page.locator('img[src*="frames_by_lead_time"]')
+def grid_source(page, panel: str = "video") -> str | None:
+    image = page.locator(f"#{panel}-grid img")
     return image.get_attribute("src") if image.count() else None
 
 
-def wait_for_new_grid(page, previous: str | None) -> str:
+def wait_for_new_grid(page, previous: str | None, panel: str = "video") -> str:
     page.wait_for_function(
-        "prev => { const img = document.querySelector('img[src*=\"frames_by_lead_time\"]');"
+        "([panel, prev]) => { const img = document.querySelector(`#${panel}-grid img`);"
         " return img && img.complete && img.naturalWidth > 0 && img.getAttribute('src') !== prev; }",
-        arg=previous, timeout=WAIT_MS)
-    return grid_source(page)
+        arg=[panel, previous], timeout=WAIT_MS)
+    return grid_source(page, panel)
+
+
+def upload(page, path: Path) -> None:
+    """Put a file into the upload box and wait until the page shows it as uploaded (its name listed),
+    whatever the machine's load: the box's own file input, not whichever input comes first."""
+    page.get_by_role("tab", name="Your sequence").click()
+    box = page.locator("#upload")
+    box.wait_for(state="visible")
+    box.locator('input[type="file"]').set_input_files(str(path))
+    box.get_by_text(path.name).first.wait_for(state="visible")
 
 
 def test_moving_mnist_forecast(page):
@@ -65,16 +75,14 @@ def test_moving_mnist_forecast(page):
     wait_for_new_grid(page, None)
     page.locator('video[src*="comparison"], img[src*="comparison"]').first.wait_for()
     # the scores table (its visible copy), not the intro text
-    page.locator("#scores").get_by_text("optical flow").filter(visible=True).first.wait_for()
+    page.locator("#video-scores").get_by_text("optical flow").filter(visible=True).first.wait_for()
     page.wait_for_timeout(1500)  # let the video show its first frame and the plot draw
     page.screenshot(path=str(ARTIFACTS / "browser_moving_mnist.png"), full_page=True)
 
 
 def test_upload_forecast(page, tmp_path):
     before = grid_source(page)
-    page.get_by_role("tab", name="Your sequence").click()
-    page.locator('input[type="file"]').first.set_input_files(str(ROOT / "examples" / "moving_mnist_frames.zip"))
-    page.get_by_text("moving_mnist_frames.zip").first.wait_for()
+    upload(page, ROOT / "examples" / "moving_mnist_frames.zip")
     page.get_by_role("button", name="Forecast", exact=True).last.click()
     wait_for_new_grid(page, before)
     page.screenshot(path=str(ARTIFACTS / "browser_upload.png"), full_page=True)
@@ -91,9 +99,7 @@ def test_bad_upload_shows_the_error(page, tmp_path):
     bad = tmp_path / "holiday.gif"
     bad.write_text("this is text, not a picture")
     page.reload()
-    page.get_by_role("tab", name="Your sequence").click()
-    page.locator('input[type="file"]').first.set_input_files(str(bad))
-    page.get_by_text("holiday.gif").first.wait_for()
+    upload(page, bad)
     page.get_by_role("button", name="Forecast", exact=True).last.click()
     page.get_by_text("holiday.gif: this is not a picture that can be read").first.wait_for()
     page.wait_for_timeout(800)  # the toast fades in
@@ -104,10 +110,7 @@ def test_radar_nowcast_tab(page):
     page.reload()
     page.get_by_role("tab", name="Radar nowcast").click()
     page.get_by_role("button", name="Generate and forecast").click()
-    page.wait_for_function(
-        "() => { const img = document.querySelector('img[src*=\"radar_grid\"]');"
-        " return img && img.complete && img.naturalWidth > 0; }", timeout=WAIT_MS)
-    page.locator('img[src*="radar_csi"]').first.wait_for()
-    page.get_by_text("optical flow").filter(visible=True).first.wait_for()
+    wait_for_new_grid(page, None, "radar")
+    page.locator("#radar-scores").get_by_text("optical flow").filter(visible=True).first.wait_for()
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "browser_radar.png"), full_page=True)

@@ -1,4 +1,4 @@
-"""The package side of the app: compare, score, render, describe and keep models."""
+"""The package side of the app: render a comparison, describe and keep models."""
 
 import json
 import os
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from convlstm import CheckpointError, EncoderForecaster, load_model, metrics, showcase
+from convlstm import CheckpointError, EncoderForecaster, load_model, radar, registry, showcase
+from convlstm.compare import compare
 
 
 @pytest.fixture(scope="module")
@@ -32,71 +33,8 @@ def test_moving_mnist_sequence(sequence):
         showcase.moving_mnist_sequence(-1, 2, 10, 10)
 
 
-def test_compare_with_truth(model, sequence):
-    c = showcase.compare(model, sequence, context=10, horizon=10)
-    assert list(c.forecasts) == list(showcase.METHODS)
-    for frames in c.forecasts.values():
-        assert frames.shape == (10, 64, 64) and frames.min() >= 0 and frames.max() <= 1
-    assert np.array_equal(c.context, sequence[:10]) and np.array_equal(c.truth, sequence[10:])
-    assert np.array_equal(c.forecasts["persistence"], np.repeat(sequence[9:10], 10, axis=0))
-    assert set(c.scores) == set(showcase.METHODS)
-    for name, s in c.scores.items():
-        assert set(s) == {"mse", "ssim"} and s["mse"].shape == s["ssim"].shape == (10,)
-        np.testing.assert_allclose(s["mse"], metrics.mse(c.forecasts[name], c.truth))
-        np.testing.assert_allclose(s["ssim"], metrics.ssim(c.forecasts[name], c.truth))
-    assert c.notes == []  # 10 in, 10 out, 20 frames: nothing to say
-    rows = showcase.lead_time_errors(c)
-    assert len(rows) == 30 and {r["method"] for r in rows} == set(showcase.METHODS)
-    assert [r["lead time"] for r in rows[:10]] == list(range(1, 11))
-
-
-def test_compare_without_truth_uses_every_frame(model, sequence):
-    c = showcase.compare(model, sequence[:6], context=10, horizon=4)
-    assert c.truth is None and c.scores == {} and len(c.context) == 6
-    assert c.forecasts["ConvLSTM"].shape == (4, 64, 64)
-    assert any("no ground truth" in n for n in c.notes)
-    headers, rows, best = showcase.scores_table(c)
-    assert rows == [] and best == {} and headers[0] == "method"
-    assert showcase.lead_time_errors(c) == []
-
-
-def test_compare_partial_truth_and_extrapolation(model, sequence):
-    c = showcase.compare(model, sequence[:13], context=10, horizon=12)
-    assert len(c.truth) == 3 and c.scores["ConvLSTM"]["mse"].shape == (3,)
-    assert c.lead_labels()[9:] == ["+10", "+11*", "+12*"]  # past the model's horizon of 10
-    assert any("extrapolation" in n for n in c.notes) and any("+1 to +3" in n for n in c.notes)
-
-
-def test_small_non_square_frames(model):
-    frames = np.random.default_rng(0).random((8, 9, 20), dtype=np.float32)
-    c = showcase.compare(model, frames, context=5, horizon=3)
-    assert c.forecasts["ConvLSTM"].shape == (3, 9, 20)
-    assert np.isnan(c.scores["ConvLSTM"]["ssim"]).all()  # SSIM needs 11×11
-    headers, rows, best = showcase.scores_table(c)
-    assert set(best) == {"MSE/frame ↓"}
-
-
-def test_scores_table_marks_the_best():
-    truth = np.zeros((2, 16, 16), np.float32)
-    forecasts = {"ConvLSTM": truth + 0.1, "optical flow": truth + 0.5, "persistence": truth + 0.3}
-    c = showcase.Comparison(truth, forecasts, truth, trained_horizon=10)
-    c.scores = showcase.score(c)
-    headers, rows, best = showcase.scores_table(c)
-    assert [r[0] for r in rows] == list(showcase.METHODS)
-    assert best["MSE/frame ↓"] == 0
-    assert rows[1][1] == pytest.approx(0.25 * 256)
-
-
-@pytest.mark.parametrize("kwargs", [{"horizon": 0}, {"horizon": 21}, {"horizon": 2.5}, {"context": 0},
-                                    {"context": "ten"}])
-def test_bad_arguments_are_plain_value_errors(model, sequence, kwargs):
-    args = {"context": 10, "horizon": 10} | kwargs
-    with pytest.raises(ValueError, match="whole number"):
-        showcase.compare(model, sequence, **args)
-
-
 def test_render_writes_readable_files(model, sequence, tmp_path):
-    c = showcase.compare(model, sequence, context=10, horizon=10)
+    c = compare(model, sequence, context=10, horizon=10)
     out = showcase.render(c, tmp_path / "out")
     for path in (out.animation, out.grid, *out.downloads):
         assert path.parent == tmp_path / "out" and path.stat().st_size > 0
@@ -109,25 +47,44 @@ def test_render_writes_readable_files(model, sequence, tmp_path):
     else:
         assert Image.open(out.animation).n_frames == 20
     grid = Image.open(out.grid)
-    assert grid.format == "PNG" and grid.width > 10 * 64 and grid.height > 5 * 64  # 10 columns, 5 rows
+    assert grid.format == "PNG" and grid.width > 11 * 64 and grid.height > 5 * 64  # now + 10 columns, 5 rows
     np.testing.assert_array_equal(np.load(out.forecast_npy), c.forecasts["ConvLSTM"])
     gif = Image.open(out.forecast_gif)
     assert gif.n_frames == 10 or len(np.unique(c.forecasts["ConvLSTM"])) == 1  # GIF merges equal frames
 
 
 def test_grid_has_truth_and_error_rows_only_with_truth(model, sequence):
-    with_truth = showcase.lead_time_grid(showcase.compare(model, sequence, context=10, horizon=5))
-    without = showcase.lead_time_grid(showcase.compare(model, sequence[:10], context=10, horizon=5))
+    with_truth = showcase.lead_time_grid(compare(model, sequence, context=10, horizon=5))
+    without = showcase.lead_time_grid(compare(model, sequence[:10], context=10, horizon=5))
     rows = (with_truth.shape[0] - without.shape[0]) / (64 * 3 + 2)  # cells of 64 px × scale 3, gap 2
     assert rows == pytest.approx(2)
 
 
 def test_big_uploads_are_shrunk_for_display(model, tmp_path):
     frames = np.random.default_rng(1).random((4, 300, 500), dtype=np.float32)
-    c = showcase.compare(model, frames, context=3, horizon=2)
+    c = compare(model, frames, context=3, horizon=2)
     out = showcase.render(c, tmp_path)
     assert np.load(out.forecast_npy).shape == (2, 300, 500)  # the download keeps full size
     assert Image.open(out.grid).width < 1400
+
+
+def test_radar_comparison_renders_in_reflectivity_colours_with_a_legend(tmp_path):
+    model = EncoderForecaster(frame_size=40, patch_size=4, hidden_channels=[4], kernel_size=3, context_frames=3,
+                              horizon=4, value_transform="dbz60", step_minutes=6).eval()
+    frames = radar.radar(1, seed=1, frames=6, size=40)[0]  # mm/h: 3 in, 3 of the 4 lead times have truth
+    c = compare(model, frames, context=3, horizon=4)
+    assert c.lead_labels() == ["+6 min", "+12 min", "+18 min", "+24 min"]
+    assert any("+6 min to +18 min" in n for n in c.notes)
+    out = showcase.render(c, tmp_path)
+    np.testing.assert_array_equal(np.load(out.forecast_npy), c.forecasts["ConvLSTM"])  # mm/h, as given
+    grid = np.asarray(Image.open(out.grid).convert("RGB"))
+    legend = radar.legend_image()
+    assert grid.shape[1] >= legend.shape[1]
+    colours = {tuple(rgb) for _, rgb in radar.REFLECTIVITY_COLORS}
+    assert colours & {tuple(p) for p in grid.reshape(-1, 3)}  # rain drawn in the reflectivity scale
+    bottom = grid[-legend.shape[0]:]
+    left = (grid.shape[1] - legend.shape[1]) // 2
+    np.testing.assert_array_equal(bottom[:, left:left + legend.shape[1]], legend)
 
 
 def test_scratch_folder_removes_old_folders(tmp_path):
@@ -149,44 +106,44 @@ def _checkpoint(folder, **config):
 def test_model_summary_reads_training_and_test_files(model, tmp_path):
     _checkpoint(tmp_path)
     (tmp_path / "training.json").write_text(json.dumps(  # as train.py saves it beside a checkpoint
-        {"config": {"dataset": "moving-mnist", "num_digits": 2}, "step": 3000, "sequences": 96000,
-         "minutes": 5.2, "val_mse": 131.25}))
+        {"config": {"dataset": "moving-mnist", "num_digits": 2}, "best": {"step": 2900, "val_mse": 131.25},
+         "steps": 3000, "sequences": 96000, "minutes": 5.2}))
     for name, digits, mse in (("evaluation.json", 2, 128.5), ("evaluation_3digits.json", 3, 181.54)):
         (tmp_path / name).write_text(json.dumps(
             {"sequences": 3000, "digits": digits, "methods": {"ConvLSTM": {"mean": {"mse": mse, "ssim": 0.712}}}}))
-    info = showcase.model_info(load_model(tmp_path, device="cpu"), "my/model", folder=tmp_path)
-    text = showcase.summary_markdown(info)
+    info = registry.model_info(load_model(tmp_path, device="cpu"), "my/model", folder=tmp_path)
+    text = registry.summary_markdown(info)
     assert "my/model" in text and "1 layers 8" in text and "3×3 kernels" in text
     assert "Moving MNIST, 2 digits (96,000 sequences, 3,000 steps, 5 min)" in text
     assert "validation MSE/frame 131.2" in text
     assert ("Test score:** MSE/frame 128.5, SSIM 0.712 on 3,000 test sequences of 2 digits; "
             "MSE/frame 181.5, SSIM 0.712 on 3,000 test sequences of 3 digits") in text
-    bare = showcase.summary_markdown(showcase.model_info(model, "x"))
+    bare = registry.summary_markdown(registry.model_info(model, "x"))
     assert "Training data" not in bare and "Test score" not in bare
 
 
-def test_model_summary_reads_a_run_summary(model, tmp_path):
-    (tmp_path / "training.json").write_text(json.dumps(  # a whole run's summary: the best record nested
+def test_model_summary_names_the_training_device(model, tmp_path):
+    (tmp_path / "training.json").write_text(json.dumps(
         {"config": {"dataset": "moving-mnist", "num_digits": 2}, "best": {"step": 3145, "val_mse": 134.48},
          "steps": 3145, "sequences": 402560, "minutes": 5.5, "device": "NVIDIA H100 80GB HBM3"}))
-    text = showcase.summary_markdown(showcase.model_info(model, "x", folder=tmp_path))
+    text = registry.summary_markdown(registry.model_info(model, "x", folder=tmp_path))
     assert "(402,560 sequences, 3,145 steps, 6 min on NVIDIA H100 80GB HBM3); best validation MSE/frame 134.5" in text
 
 
 def test_registry_keeps_the_default_and_reloads_evicted(tmp_path):
     for name in ("a", "b", "c"):
         _checkpoint(tmp_path / name)
-    registry = showcase.ModelRegistry(capacity=1, device="cpu")
-    default = registry.load(str(tmp_path / "a"))
-    assert registry.get(None) is default and registry.get(default.key) is default
-    b = registry.load(str(tmp_path / "b"))
-    assert registry.load(str(tmp_path / "b")) is b  # loaded once
-    registry.load(str(tmp_path / "c"))  # capacity 1: b goes, the default stays
-    assert b.key not in registry._models and default.key in registry._models
-    assert registry.get(b.key).key == b.key  # a session still holding b's key gets it back
+    models = registry.ModelRegistry(capacity=1, device="cpu")
+    default = models.load(str(tmp_path / "a"))
+    assert models.get(None) is default and models.get(default.key) is default
+    b = models.load(str(tmp_path / "b"))
+    assert models.load(str(tmp_path / "b")) is b  # loaded once
+    models.load(str(tmp_path / "c"))  # capacity 1: b goes, the default stays
+    assert b.key not in models._models and default.key in models._models
+    assert models.get(b.key).key == b.key  # a session still holding b's key gets it back
     with pytest.raises(CheckpointError, match="not a model folder"):
-        registry.load(str(tmp_path))
-    assert registry.get(None) is default
+        models.load(str(tmp_path))
+    assert models.get(None) is default
 
 
 def _hub_cache(cache, repo_id, model):
@@ -195,7 +152,8 @@ def _hub_cache(cache, repo_id, model):
     repo = cache / f"models--{repo_id.replace('/', '--')}"
     snapshot = repo / "snapshots" / commit
     model.save_pretrained(snapshot)
-    (snapshot / "training.json").write_text(json.dumps({"config": {"dataset": "moving-mnist"}, "val_mse": 99.0}))
+    training = {"config": {"dataset": "moving-mnist"}, "best": {"val_mse": 99.0}}
+    (snapshot / "training.json").write_text(json.dumps(training))
     (repo / "refs").mkdir(parents=True)
     (repo / "refs" / "main").write_text(commit)
     return snapshot
@@ -214,10 +172,10 @@ def test_load_by_repo_id_from_an_offline_cache(tmp_path, offline):
     assert loaded.hidden_channels == [4, 4]
     for (name, a), (_, b) in zip(original.state_dict().items(), loaded.state_dict().items(), strict=True):
         assert torch_equal(a, b), name
-    folder = showcase.checkpoint_folder("someone/tiny-convlstm", cache_dir=tmp_path / "cache")
+    folder = registry.checkpoint_folder("someone/tiny-convlstm", cache_dir=tmp_path / "cache")
     assert (folder / "training.json").is_file()  # the summary finds the snapshot's files offline
-    registry = showcase.ModelRegistry(device="cpu", cache_dir=tmp_path / "cache")
-    assert "best validation MSE/frame 99.0" in registry.load("someone/tiny-convlstm").summary
+    models = registry.ModelRegistry(device="cpu", cache_dir=tmp_path / "cache")
+    assert "best validation MSE/frame 99.0" in models.load("someone/tiny-convlstm").summary
     with pytest.raises(CheckpointError, match="offline"):
         load_model("someone/absent", cache_dir=tmp_path / "cache")
 

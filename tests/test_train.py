@@ -30,7 +30,7 @@ def test_a_tiny_model_learns_and_its_checkpoint_reproduces_its_metrics(tmp_path)
     torch.manual_seed(config.seed)
     untrained = make_model(config)
     _, val = make_data(config, torch.device("cpu"), rank=0)
-    before = validate(untrained, val, config, bf16=False)["val_mse"]
+    before = validate(untrained, val, config)["val_mse"]
 
     summary = train(config)
     after = summary["best"]["val_mse"]
@@ -42,7 +42,8 @@ def test_a_tiny_model_learns_and_its_checkpoint_reproduces_its_metrics(tmp_path)
 
     reloaded = load_model(tmp_path / "best", device="cpu")
     recorded = json.loads((tmp_path / "best" / "training.json").read_text())
-    assert validate(reloaded, val, config, bf16=False)["val_mse"] == pytest.approx(recorded["val_mse"], rel=1e-5)
+    assert recorded["best"] == summary["best"] and recorded["steps"] == 60 and recorded["device"].startswith("CPU")
+    assert validate(reloaded, val, config)["val_mse"] == pytest.approx(recorded["best"]["val_mse"], rel=1e-5)
 
 
 @pytest.mark.slow
@@ -58,7 +59,7 @@ def test_torchrun_with_gloo_trains_on_two_processes_and_only_rank_0_writes(tmp_p
     assert result.returncode == 0, result.stderr[-3000:]
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [e["step"] for e in log if e["event"] == "train"] == [5, 10]  # one writer, no duplicates
-    summary = json.loads((out / "metrics.json").read_text())
+    summary = json.loads((out / "best" / "training.json").read_text())
     assert summary["sequences"] == 10 * 4 * 2  # both ranks' batches counted
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp"]  # nothing written elsewhere
 

@@ -1,0 +1,156 @@
+"""The model beside the classical baselines: one forecast path for every kind of sequence.
+
+Every comparison, in the app, the evaluation commands and the benchmarks, starts here:
+``method_forecasts`` makes the ConvLSTM, optical-flow and persistence forecasts of a batch of
+sequences, and ``compare`` does it for one sequence and scores it. What the numbers mean (gray
+levels or rain rates), how they are scored and shown comes from the model's value scale
+(``convlstm.scales``), so Moving MNIST and radar differ in parameters, not in code.
+
+The baselines run on the model's [0, 1] scale (``Scale.encode``) and come back in the data's
+units (``Scale.decode``), as the model's forecast does: for radar that is dBZ / 60, and tracking
+a log-scaled field is what pysteps does too (it works in dBR); it keeps the motion estimate
+from being dominated by the few heaviest cores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import baselines, metrics
+from .inference import forecast
+from .model import EncoderForecaster
+from .scales import Scale, scale_named
+
+METHODS = ("ConvLSTM", "optical flow", "persistence")
+MAX_HORIZON = 20
+MAX_CONTEXT = 50
+
+Progress = Callable[[float, str], None]
+
+
+def _no_progress(fraction: float, text: str) -> None:
+    pass
+
+
+def method_forecasts(model: EncoderForecaster, context: np.ndarray, horizon: int, *, precision: str = "auto",
+                     progress: Progress = _no_progress) -> dict[str, np.ndarray]:
+    """Forecasts {method: (N, horizon, H, W)} of sequences ``context`` (N, T, H, W), in the units
+    of the model's value scale (in and out), in METHODS order; ``precision`` as convlstm.forecast's."""
+    scale = scale_named(model.value_transform)
+    context = scale.check(context, "the frames")
+    progress(0.1, "ConvLSTM forecast")
+    out = {"ConvLSTM": forecast(model, context, horizon, precision=precision)}
+    unit = scale.encode(context)
+    progress(0.4, "optical-flow baseline")
+    for name, method in (("optical flow", baselines.optical_flow), ("persistence", baselines.persistence)):
+        out[name] = scale.decode(np.stack([method(s, horizon) for s in unit])).astype(np.float32, copy=False)
+    return out
+
+
+@dataclass
+class Comparison:
+    context: np.ndarray  # (C, H, W): the frames the forecasts start from, in the scale's units
+    forecasts: dict[str, np.ndarray]  # method → (horizon, H, W), in METHODS order
+    truth: np.ndarray | None  # (K, H, W), 1 ≤ K ≤ horizon: the frames that followed, if there were any
+    scale: Scale  # what the values mean, how they are scored and drawn
+    trained_horizon: int  # the model's training horizon: lead times past it are extrapolation
+    step_minutes: float | None = None  # time between frames; None: lead times are counted in frames
+    scores: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # method → score key → (K,)
+    notes: list[str] = field(default_factory=list)  # for the user, in plain words
+
+    @property
+    def horizon(self) -> int:
+        return len(self.forecasts["ConvLSTM"])
+
+    def lead_labels(self) -> list[str]:
+        """"+1", "+2", ... (or "+6 min", "+12 min", ...); a star marks lead times past the training horizon."""
+        return [self.lead_label(k) + ("*" if k > self.trained_horizon else "") for k in range(1, self.horizon + 1)]
+
+    def lead_label(self, k: int) -> str:
+        return f"+{k * self.step_minutes:g} min" if self.step_minutes else f"+{k}"
+
+
+def compare(model: EncoderForecaster, frames: np.ndarray, *, context: int, horizon: int,
+            progress: Progress = _no_progress) -> Comparison:
+    """Forecast the frames after the first ``context`` ones with the model and both baselines.
+
+    ``frames`` (T, H, W) are in the units of the model's value scale. Frames after the context
+    (up to ``horizon`` of them) are the ground truth and get scored; with none, there are
+    forecasts and no scores. A sequence shorter than ``context`` is used whole, with a note.
+    Bad arguments raise ValueError with a message for the user.
+    """
+    context = whole_number("The context length", context, 1, MAX_CONTEXT)
+    horizon = whole_number("The horizon", horizon, 1, MAX_HORIZON)
+    frames = np.asarray(frames, np.float32)
+    if frames.ndim != 3 or min(frames.shape) < 1:
+        raise ValueError(f"Expected frames of shape (T, H, W), got {frames.shape}.")
+    notes = []
+    if len(frames) < context:
+        notes.append(f"The sequence has {len(frames)} frame(s), fewer than the context length {context}: "
+                     f"all {len(frames)} are used as context, and there is no ground truth to score against.")
+        context = len(frames)
+    past, truth = frames[:context], frames[context:context + horizon]
+    if len(frames) > context + horizon:
+        notes.append(f"{len(frames) - context - horizon} frame(s) after the forecast horizon were not used.")
+
+    forecasts = {name: f[0] for name, f in method_forecasts(model, past[None], horizon, progress=progress).items()}
+    comparison = Comparison(past, forecasts, truth if len(truth) else None, scale_named(model.value_transform),
+                            model.horizon, model.step_minutes, notes=notes)
+    if horizon > model.horizon:
+        notes.append(f"The model was trained to forecast {model.horizon} frames; lead times past "
+                     f"{comparison.lead_label(model.horizon)} (marked *) are extrapolation.")
+    if len(truth) == 0:
+        notes.append("No frames follow the context, so the forecasts are shown without ground truth or scores. "
+                     "Give more frames than the context length to score them.")
+    elif len(truth) < horizon:
+        notes.append(f"Only {len(truth)} frame(s) follow the context: scores cover lead times "
+                     f"{comparison.lead_label(1)} to {comparison.lead_label(len(truth))}.")
+    progress(0.6, "scores")
+    comparison.scores = score(comparison)
+    return comparison
+
+
+def score(comparison: Comparison) -> dict[str, dict[str, np.ndarray]]:
+    """Per-lead-time scores of each method against the truth ({} without truth), by the scale's keys."""
+    truth = comparison.truth
+    if truth is None:
+        return {}
+    return {name: comparison.scale.scores(f[:len(truth)], truth) for name, f in comparison.forecasts.items()}
+
+
+def scores_table(comparison: Comparison) -> tuple[list[str], list[list], dict[str, int]]:
+    """Headers, one row per method (name, then the mean of each of the scale's table scores), and the
+    row index of the best method in each column (↓: lowest, ↑: highest). No truth → no rows."""
+    columns = comparison.scale.table
+    headers = ["method", *columns]
+    if not comparison.scores:
+        return headers, [], {}
+    rows = [[name, *(metrics.average(s[key]) for key in columns.values())] for name, s in comparison.scores.items()]
+    best = {}
+    for j, header in enumerate(columns, start=1):
+        values = np.array([row[j] for row in rows], np.float64)
+        if not np.isnan(values).all():
+            best[header] = int(np.nanargmax(values) if "↑" in header else np.nanargmin(values))
+    return headers, rows, best
+
+
+def lead_time_scores(comparison: Comparison) -> list[dict]:
+    """Long-format rows {"lead time", "method", <the scale's plot title>} for a per-lead-time plot;
+    lead time in minutes where frames have a time step, else in frames."""
+    key, title = comparison.scale.plot
+    step = comparison.step_minutes or 1
+    return [{"lead time": (k + 1) * step, "method": name, title: float(value)}
+            for name, s in comparison.scores.items() for k, value in enumerate(s[key])]
+
+
+def whole_number(name: str, value, low: int, high: int) -> int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}.") from None
+    if not number.is_integer() or not low <= number <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")
+    return int(number)

@@ -1,0 +1,208 @@
+"""The models an app serves: loaded once, shared by every session, and described for people.
+
+    registry = ModelRegistry()
+    loaded = registry.load("ORG/NAME")      # or a folder; None = the bundled checkpoint
+    loaded.summary                          # markdown: network, training, test scores
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from .inference import DEFAULT_CHECKPOINT, CheckpointError, load_model
+from .model import EncoderForecaster
+
+EVALUATION_PREFIXES = ("evaluation", "eval", "test", "results")  # JSON from python -m convlstm.evaluate
+DATASET_NAMES = {"moving-mnist": "Moving MNIST", "radar": "radar"}
+
+
+def model_info(model: EncoderForecaster, source: str, *, revision: str | None = None,
+               folder: str | Path | None = None) -> dict:
+    """What a person wants to know about a checkpoint. ``folder`` holds its files (config,
+    card README.md, training.json, evaluation*.json from ``python -m convlstm.evaluate --out``);
+    what is there is read, what is missing is left out."""
+    config = dict(getattr(model, "_hub_mixin_config", {}) or {})
+    info = {
+        "source": source + (f" @ {revision}" if revision else ""),
+        "parameters": model.num_parameters(),
+        "layers": list(model.hidden_channels),
+        "kernel_size": config.get("kernel_size"),
+        "patch_size": model.patch_size,
+        "frame_size": model.frame_size,
+        "context_frames": model.context_frames,
+        "horizon": model.horizon,
+        "device": str(next(model.parameters()).device),
+    }
+    folder = Path(folder) if folder else None
+    if folder is None:
+        return info
+    training = _read_json(folder / "training.json")  # as train.py writes it: {"config", "best", totals...}
+    if training:
+        cfg, best = training.get("config", {}), training.get("best", {})
+        info["training"] = {k: v for k, v in {
+            "dataset": cfg.get("dataset"), "digits": cfg.get("num_digits"), "steps": training.get("steps"),
+            "sequences": training.get("sequences"), "minutes": training.get("minutes"),
+            "device": training.get("device"), "val_mse": best.get("val_mse")}.items() if v is not None}
+    tests = []
+    for path in sorted(folder.glob("*.json")):
+        results = _read_json(path) if path.name.startswith(EVALUATION_PREFIXES) else {}
+        mean = results.get("methods", {}).get("ConvLSTM", {}).get("mean")
+        if mean and mean.get("mse") is not None:
+            tests.append({"sequences": results.get("sequences"), "digits": results.get("digits"),
+                          "mse": mean["mse"], "ssim": mean.get("ssim"), "file": path.name})
+    if tests:  # fewest digits first: the standard 2-digit test, then the generalization tests
+        info["tests"] = sorted(tests, key=lambda t: (t["digits"] or 0, t["file"]))
+    card = _front_matter(folder / "README.md")
+    if card.get("datasets"):
+        info["datasets"] = card["datasets"]
+    return info
+
+
+def summary_markdown(info: dict) -> str:
+    layers = "-".join(str(c) for c in info["layers"])
+    kernel = f", {info['kernel_size']}×{info['kernel_size']} kernels" if info.get("kernel_size") else ""
+    lines = [
+        f"**Model:** `{info['source']}` on {info['device']}",
+        f"**Network:** ConvLSTM encoder–forecaster, {len(info['layers'])} layers {layers}{kernel}, "
+        f"{info['parameters'] / 1e6:.2f} M parameters; {info['frame_size']}×{info['frame_size']} frames "
+        f"in {info['patch_size']}×{info['patch_size']} patches",
+        f"**Trained for:** {info['context_frames']} frames in → {info['horizon']} out",
+    ]
+    t = info.get("training")
+    if t:
+        data = DATASET_NAMES.get(t.get("dataset"), t.get("dataset") or "unknown")
+        if t.get("digits"):
+            data += f", {t['digits']} digits"
+        parts = [f"{t['sequences']:,} sequences" if t.get("sequences") else None,
+                 f"{t['steps']:,} steps" if t.get("steps") else None,
+                 f"{t['minutes']:.0f} min" if t.get("minutes") else None]
+        extra = ", ".join(p for p in parts if p) + (f" on {t['device']}" if t.get("device") else "")
+        lines.append(f"**Training data:** {data}" + (f" ({extra})" if extra else "")
+                     + (f"; best validation MSE/frame {t['val_mse']:.1f}" if t.get("val_mse") else ""))
+    elif info.get("datasets"):
+        lines.append(f"**Training data:** {', '.join(map(str, info['datasets']))}")
+    scores = []
+    for test in info.get("tests", []):
+        where = f"{test['sequences']:,} test sequences" if test.get("sequences") else "the test set"
+        where += f" of {test['digits']} digits" if test.get("digits") else ""
+        ssim = f", SSIM {test['ssim']:.3f}" if test.get("ssim") is not None else ""
+        scores.append(f"MSE/frame {test['mse']:.1f}{ssim} on {where}")
+    if scores:
+        lines.append("**Test score:** " + "; ".join(scores))
+    return "  \n".join(lines)
+
+
+def checkpoint_folder(source: str, revision: str | None = None, cache_dir: str | Path | None = None) -> Path | None:
+    """The folder of a checkpoint's small files: the folder itself, or the Hub snapshot (only the
+    JSON files and the card are fetched; the weights are already there). None if unreachable."""
+    local = Path(source).expanduser()
+    if local.is_dir():
+        return local
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(source, revision=revision, cache_dir=cache_dir,
+                                      allow_patterns=["*.json", "README.md"]))
+    except Exception:  # offline, gone, private: the summary goes without these extras
+        return None
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _front_matter(card: Path) -> dict:
+    """The simple YAML header of a model card: `key: value` and `key:` followed by `- item` lists."""
+    try:
+        text = card.read_text()
+    except OSError:
+        return {}
+    if not text.startswith("---"):
+        return {}
+    out, key = {}, None
+    for line in text.split("\n")[1:]:
+        if line.strip() == "---":
+            break
+        if line.startswith("- ") and key:
+            out.setdefault(key, []).append(line[2:].strip())
+        elif ":" in line and not line.startswith(" "):
+            key, value = (part.strip() for part in line.split(":", 1))
+            if value:
+                out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    key: str
+    model: EncoderForecaster
+    info: dict
+
+    @property
+    def summary(self) -> str:
+        return summary_markdown(self.info)
+
+
+class ModelRegistry:
+    """Models loaded so far, shared by every session of the app, by key ("source@revision").
+
+    Each session keeps only a key, so switching models costs no copies; the first model loaded
+    is always kept and at most ``capacity`` others (least recently used go first; a session
+    whose model went is given it again on its next request). Models are only read once loaded
+    (eval mode, no gradients), so concurrent requests can share one.
+    """
+
+    def __init__(self, capacity: int = 3, device=None, cache_dir: str | Path | None = None):
+        self.capacity, self.device, self.cache_dir = capacity, device, cache_dir
+        self._models: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._lock = threading.Lock()
+        self.default: LoadedModel | None = None
+
+    def load(self, source: str | None, revision: str | None = None) -> LoadedModel:
+        """Load (or find) a model; raises CheckpointError with a message for the user."""
+        source = (str(source).strip() if source is not None else "") or None
+        revision = (revision or "").strip() or None
+        key = f"{source or 'bundled default'}@{revision or ''}"
+        with self._lock:  # one load at a time: two sessions asking for the same repo load it once
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
+            model = load_model(source, revision=revision, device=self.device, cache_dir=self.cache_dir)
+            shown = source or _relative(DEFAULT_CHECKPOINT)
+            folder = checkpoint_folder(source or str(DEFAULT_CHECKPOINT), revision, self.cache_dir)
+            loaded = LoadedModel(key, model, model_info(model, shown, revision=revision, folder=folder))
+            self._models[key] = loaded
+            if self.default is None:
+                self.default = loaded
+            others = [k for k in self._models if k != self.default.key]
+            for old in others[:max(0, len(others) - self.capacity)]:
+                del self._models[old]
+            return loaded
+
+    def get(self, key: str | None) -> LoadedModel:
+        """The model a session chose (None: the default)."""
+        if key is None or self.default is None or key == self.default.key:
+            if self.default is None:
+                raise CheckpointError("no model has been loaded yet")
+            return self.default
+        with self._lock:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
+        source, _, revision = key.rpartition("@")
+        return self.load(source, revision or None)
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
