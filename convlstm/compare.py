@@ -14,6 +14,7 @@ from being dominated by the few heaviest cores.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,18 +36,32 @@ def _no_progress(fraction: float, text: str) -> None:
     pass
 
 
-def method_forecasts(model: EncoderForecaster, context: np.ndarray, horizon: int, *, precision: str = "auto",
-                     progress: Progress = _no_progress) -> dict[str, np.ndarray]:
+BASELINES = {"optical flow": baselines.optical_flow, "persistence": baselines.persistence}
+
+
+def method_forecasts(model: EncoderForecaster, context: np.ndarray, horizon: int, *, with_baselines: bool = True,
+                     precision: str = "auto", progress: Progress = _no_progress,
+                     seconds: dict[str, float] | None = None) -> dict[str, np.ndarray]:
     """Forecasts {method: (N, horizon, H, W)} of sequences ``context`` (N, T, H, W), in the units
-    of the model's value scale (in and out), in METHODS order; ``precision`` as convlstm.forecast's."""
+    of the model's value scale (in and out), in METHODS order; ``precision`` as convlstm.forecast's.
+    ``seconds``, if given, gathers each method's CPU time."""
     scale = scale_named(model.value_transform)
     context = scale.check(context, "the frames")
+    seconds = {} if seconds is None else seconds
+
+    def timed(name: str, make):
+        begin = time.process_time()
+        out[name] = make()
+        seconds[name] = seconds.get(name, 0.0) + time.process_time() - begin
+
+    out: dict[str, np.ndarray] = {}
     progress(0.1, "ConvLSTM forecast")
-    out = {"ConvLSTM": forecast(model, context, horizon, precision=precision)}
-    unit = scale.encode(context)
-    progress(0.4, "optical-flow baseline")
-    for name, method in (("optical flow", baselines.optical_flow), ("persistence", baselines.persistence)):
-        out[name] = scale.decode(np.stack([method(s, horizon) for s in unit])).astype(np.float32, copy=False)
+    timed("ConvLSTM", lambda: forecast(model, context, horizon, precision=precision))
+    if with_baselines:
+        progress(0.4, "optical-flow baseline")
+        unit = scale.encode(context)
+        for name, method in BASELINES.items():
+            timed(name, lambda m=method: scale.decode(np.stack([m(s, horizon) for s in unit])).astype(np.float32))
     return out
 
 

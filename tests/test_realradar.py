@@ -1,0 +1,96 @@
+"""Real-radar evaluation: the sample rules, our scores against pysteps' verification, and the full run."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convlstm import metrics, realradar
+
+pysteps = pytest.importorskip("pysteps", reason="pysteps (requirements-dev.txt) is the reference implementation")
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "radar"
+
+
+def test_categorical_scores_and_fss_equal_pysteps_verification():
+    from pysteps.verification import det_cat_fct, fss
+
+    rng = np.random.default_rng(0)
+    pred, obs = (rng.gamma(0.6, 1.5, (64, 80)) for _ in range(2))  # continuous: no value sits on a threshold
+    for threshold in (0.5, 2.0, 5.0):
+        ours = metrics.categorical_scores(pred[None], obs[None], threshold)  # one frame, (T, H, W)
+        theirs = det_cat_fct(pred, obs, threshold, scores=["CSI", "POD", "FAR"])
+        for name in ("csi", "pod", "far"):
+            assert ours[name][0] == pytest.approx(theirs[name.upper()], rel=1e-12)
+    for scale in (1, 5, 11, 21):
+        assert metrics.fss(pred[None], obs[None], 1.0, scale)[0] == pytest.approx(fss(pred, obs, 1.0, scale), rel=1e-9)
+
+
+def test_block_average_keeps_only_fully_covered_blocks():
+    rain = np.arange(2 * 6 * 7, dtype=np.float32).reshape(2, 6, 7)
+    rain[0, 0, 0] = np.nan
+    out = realradar.block_average(rain, 3)
+    assert out.shape == (2, 2, 2)
+    assert np.isnan(out[0, 0, 0]) and not np.isnan(out[1, 0, 0])
+    assert out[0, 1, 1] == pytest.approx(rain[0, 3:6, 3:6].mean())
+
+
+def synthetic_composite():
+    """24 frames of 260×300 rain: a disk of radar coverage, a rain band drifting east inside it."""
+    y, x = np.mgrid[:260, :300]
+    covered = (y - 130) ** 2 + (x - 150) ** 2 < 120**2
+    rain = np.zeros((24, 260, 300), np.float32)
+    for t in range(24):
+        rain[t] = np.where(np.abs(x - 60 - 3 * t) < 40, 2.0, 0.0) + 0.01 * ((x + y) % 7)
+    return np.where(covered, rain, np.nan), covered
+
+
+def test_samples_follow_the_rules():
+    rain, covered = synthetic_composite()
+    found = realradar.samples(rain, "synthetic")
+    again = realradar.samples(rain, "synthetic")
+    assert found and [(s.start, s.top, s.left) for s in found] == [(s.start, s.top, s.left) for s in again]
+    assert all(np.array_equal(a.frames, b.frames) for a, b in zip(found, again, strict=True))  # deterministic
+    starts = {}
+    for s in found:
+        window = (slice(s.top, s.top + 100), slice(s.left, s.left + 100))
+        assert s.frames.shape == (20, 100, 100) and s.start % 4 == 0
+        assert s.mask.mean() >= 0.9 and np.array_equal(s.mask, covered[window])  # the radar's own coverage
+        assert (s.frames[:, ~s.mask] == 0).all()  # nothing outside coverage, in inputs and truth
+        assert (s.frames[4] > 0.5).mean() >= 0.05  # rain in the last input frame
+        starts.setdefault(s.start, []).append(s)
+    for same_start in starts.values():
+        assert len(same_start) <= 4
+        for i, a in enumerate(same_start):
+            for b in same_start[i + 1:]:
+                assert abs(a.top - b.top) >= 50 or abs(a.left - b.left) >= 50  # at most half shared
+    assert not realradar.samples(np.full((24, 260, 300), np.nan, np.float32))  # no coverage, no sample
+
+
+def test_masked_forecasts_are_zero_outside_coverage():
+    from convlstm import load_model
+    from convlstm.inference import RADAR_CHECKPOINT
+
+    rain, _ = synthetic_composite()
+    sample = realradar.samples(rain, "synthetic")[0]
+    model = load_model(RADAR_CHECKPOINT, device="cpu")
+    seconds = {}
+    made = realradar.forecasts({"ConvLSTM": model}, sample, seconds)
+    assert set(made) == {"ConvLSTM", "optical flow", "persistence", "pysteps LK", "pysteps S-PROG"}
+    for f in made.values():
+        assert f.shape == (15, 100, 100) and (f[:, ~sample.mask] == 0).all() and f.min() >= 0
+    assert set(seconds) >= {"ConvLSTM", "optical flow", "persistence"}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DATA.is_dir(), reason="the real radar composites (shared/radar beside the repo) are absent")
+def test_the_evaluation_command_on_the_real_composites(tmp_path):
+    out = tmp_path / "real.json"
+    realradar.main(["--data", str(DATA), "--out", str(out)])
+    results = json.loads(out.read_text())
+    assert results["samples"] == 67
+    assert {part["samples"] for part in results["by_source"].values()} == {24, 19}
+    means = {name: r["mean"]["csi@0.5"] for name, r in results["methods"].items()}
+    assert means["pysteps S-PROG"] > means["persistence"]  # the reference beats the trivial forecast
+    assert out.with_suffix(".md").is_file() and out.with_suffix(".png").is_file()
+    assert len(list(tmp_path.glob("real_*.png"))) == 3  # one picture per source
