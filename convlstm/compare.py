@@ -89,12 +89,13 @@ class Comparison:
 
 
 def compare(model: EncoderForecaster, frames: np.ndarray, *, context: int, horizon: int,
-            progress: Progress = _no_progress) -> Comparison:
+            step_minutes: float | None = None, progress: Progress = _no_progress) -> Comparison:
     """Forecast the frames after the first ``context`` ones with the model and both baselines.
 
     ``frames`` (T, H, W) are in the units of the model's value scale. Frames after the context
     (up to ``horizon`` of them) are the ground truth and get scored; with none, there are
     forecasts and no scores. A sequence shorter than ``context`` is used whole, with a note.
+    ``step_minutes`` is the time between these frames (default: the model's own time step).
     Bad arguments raise ValueError with a message for the user.
     """
     context = whole_number("The context length", context, 1, MAX_CONTEXT)
@@ -113,7 +114,7 @@ def compare(model: EncoderForecaster, frames: np.ndarray, *, context: int, horiz
 
     forecasts = {name: f[0] for name, f in method_forecasts(model, past[None], horizon, progress=progress).items()}
     comparison = Comparison(past, forecasts, truth if len(truth) else None, scale_named(model.value_transform),
-                            model.horizon, model.step_minutes, notes=notes)
+                            model.horizon, step_minutes or model.step_minutes, notes=notes)
     if horizon > model.horizon:
         notes.append(f"The model was trained to forecast {model.horizon} frames; lead times past "
                      f"{comparison.lead_label(model.horizon)} (marked *) are extrapolation.")

@@ -7,8 +7,11 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .advection import AdvectionHead
 from .scales import scale_named
 from .stack import ConvLSTM
+
+FORECAST_HEADS = ("pixels", "advection")
 
 
 class EncoderForecaster(
@@ -27,6 +30,10 @@ class EncoderForecaster(
     input; with ``True`` its first layer reads the previous frame: the last context frame,
     then its own prediction, or the true frame with probability ``teacher_forcing`` when
     ``targets`` are given (scheduled sampling, for training).
+
+    ``forecast_head="pixels"`` is the paper's 1×1 convolution to the frame's pixels;
+    ``"advection"`` moves the last input frame along a motion field the forecaster predicts, with
+    learned smoothing and growth (``convlstm.advection``; ``max_speed`` in pixels per step).
 
     The input contract, recorded in ``config.json`` for callers (``convlstm.forecast`` applies
     it): ``context_frames`` and ``horizon`` are what the model was trained for (it accepts any
@@ -49,8 +56,12 @@ class EncoderForecaster(
         horizon: int = 10,
         value_transform: str = "unit",
         step_minutes: float | None = None,
+        forecast_head: str = "pixels",
+        max_speed: float = 4.0,
     ):
         super().__init__()
+        if forecast_head not in FORECAST_HEADS:
+            raise ValueError(f"forecast_head must be one of {FORECAST_HEADS}, got {forecast_head!r}")
         scale_named(value_transform)  # a clear error for an unknown name, at load time
         if patch_size < 1 or frame_size % patch_size:
             raise ValueError(f"frame_size {frame_size} must be a multiple of patch_size {patch_size}")
@@ -64,13 +75,17 @@ class EncoderForecaster(
         self.horizon = horizon
         self.value_transform = value_transform
         self.step_minutes = step_minutes
+        self.forecast_head = forecast_head
 
         patch_channels = image_channels * patch_size**2
         grid = (frame_size // patch_size,) * 2
         self.encoder = ConvLSTM(patch_channels, hidden_channels, kernel_size, peephole, grid)
         self.forecaster = ConvLSTM(patch_channels if autoregressive else 0, hidden_channels, kernel_size,
                                    peephole, grid)
-        self.head = nn.Conv2d(sum(hidden_channels), patch_channels, kernel_size=1)
+        if forecast_head == "pixels":
+            self.head = nn.Conv2d(sum(hidden_channels), patch_channels, kernel_size=1)
+        else:
+            self.head = AdvectionHead(sum(hidden_channels), image_channels, patch_size, max_speed)
 
     @classmethod
     def fc_lstm(cls, frame_size: int = 64, hidden_channels=(2048, 2048, 2048), **kwargs) -> EncoderForecaster:
@@ -103,10 +118,15 @@ class EncoderForecaster(
             use_truth = torch.rand(B, horizon, 1, 1, 1, device=frames.device) < teacher_forcing
 
         previous = x[:, -1]  # (B, C·p², h, w)
+        moving = self.head.start(frames[:, -1]) if self.forecast_head == "advection" else None
         logits = []
         for k in range(horizon):
             states = self.forecaster.step(previous if self.autoregressive else None, states)
-            out = self.head(torch.cat([h for h, _ in states], dim=1))  # (B, C·p², h, w)
+            hidden = torch.cat([h for h, _ in states], dim=1)  # (B, Σ hidden, h, w)
+            if moving is None:
+                out = self.head(hidden)  # (B, C·p², h, w)
+            else:  # the last frame moved, blurred and grown: (B, C, H, W) in [0, 1] → patch logits
+                out = torch.logit(F.pixel_unshuffle(self.head(hidden, moving), p), eps=1e-6)
             logits.append(out)
             if self.autoregressive:
                 previous = torch.sigmoid(out)

@@ -15,15 +15,42 @@ def small_model(**kwargs):
     return EncoderForecaster(**(config | kwargs))
 
 
-@pytest.mark.parametrize("autoregressive", [False, True])
-def test_shapes_and_every_parameter_learns(autoregressive):
-    model = small_model(autoregressive=autoregressive)
+@pytest.mark.parametrize("autoregressive, head", [(False, "pixels"), (True, "pixels"), (False, "advection"),
+                                                  (True, "advection")])
+def test_shapes_and_every_parameter_learns(autoregressive, head):
+    model = small_model(autoregressive=autoregressive, forecast_head=head)
     frames = torch.rand(2, 4, 1, 16, 16)
     logits = model(frames, horizon=3)
     assert logits.shape == (2, 3, 1, 16, 16)
     logits.square().mean().backward()
     for name, p in model.named_parameters():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_the_advection_head_moves_the_last_frame_along_its_motion():
+    """With the head's fields fixed (1 px/step to the right, no growth, the sharp level), lead k is the
+    last input frame shifted k pixels: the departure points are traced back along the motion."""
+    model = small_model(frame_size=24, forecast_head="advection", max_speed=4.0)
+    conv = model.head.conv
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.bias.zero_()
+        conv.bias[1] = torch.atanh(torch.tensor(1 / 4))  # (row, col) velocity: col +1 px per step
+        conv.bias[3] = 30.0  # all weight on the unblurred frame
+    frames = torch.rand(1, 3, 1, 24, 24)
+    predicted = torch.sigmoid(model(frames, 4))[0, :, 0]  # (4, 24, 24)
+    last = frames[0, -1, 0]
+    for k in range(1, 5):
+        torch.testing.assert_close(predicted[k - 1, :, k:], last[:, :-k], atol=1e-4, rtol=0)
+        assert predicted[k - 1, :, :k].abs().max() < 1e-4  # nothing came in from outside the frame
+
+
+def test_a_fresh_advection_head_forecasts_about_persistence():
+    model = small_model(frame_size=24, forecast_head="advection")
+    y, x = torch.meshgrid(torch.arange(24.0), torch.arange(24.0), indexing="ij")
+    smooth = torch.exp(-((y - 12) ** 2 + (x - 10) ** 2) / 30)[None, None, None].expand(1, 3, 1, 24, 24)
+    predicted = torch.sigmoid(model(smooth, 2))
+    assert (predicted - smooth[:, -1:]).abs().max() < 0.1  # untrained: the last frame, barely moved or blurred
 
 
 def test_forecaster_starts_from_the_encoders_states():
