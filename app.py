@@ -4,6 +4,10 @@ optical-flow and persistence baselines. UI only; the work is in convlstm.showcas
     python app.py                                   # the bundled checkpoint
     python app.py --model ORG/NAME --revision v1    # a Hub repo (or: CONVLSTM_MODEL=ORG/NAME)
     python app.py --model path/to/checkpoint        # a local folder
+    python app.py --mcp                             # the forecasts as MCP tools too (requirements-mcp.txt)
+
+A page opened as /?seed=7&digits=1&horizon=10 (optionally &model=ORG/NAME&revision=REV) shows
+that Moving MNIST forecast; without such a query it shows one forecast made at start-up.
 """
 
 # On Hugging Face ZeroGPU Spaces, `spaces` must be imported before torch; elsewhere it's absent
@@ -17,25 +21,54 @@ except ImportError:
         return fn
 
 import argparse  # noqa: E402 (after the spaces import, on purpose)
+import atexit  # noqa: E402
+import importlib.util  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
+import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
 
 import gradio as gr  # noqa: E402
+import huggingface_hub  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from convlstm import CheckpointError, compare, io, load_model, radar, registry, scales, showcase  # noqa: E402
 from convlstm.inference import RADAR_CHECKPOINT  # noqa: E402
+from convlstm.inference import _reason as checkpoint_reason  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 CONCURRENCY = 2  # forecasts running at once; the rest wait in the queue (a CPU Space has 2 cores)
 GUIDE = """\
 # ConvLSTM Nowcast
-Forecast the next frames of a sequence with a Convolutional LSTM
-([Shi et al., NeurIPS 2015](https://arxiv.org/abs/1506.04214)), shown beside two classical
-baselines: **optical flow** (move the last frame along the motion seen) and **persistence**
-(the last frame stays). Lead time **+k** is k frames after the last input frame.
+A Convolutional LSTM ([Shi et al., NeurIPS 2015](https://arxiv.org/abs/1506.04214)) forecasts the next frames,
+beside two baselines: **optical flow** (the motion seen, continued) and **persistence** (the last frame stays).
+"""
+# The page at its natural sizes: the lead-time grid is shown pixel for pixel (its cells 64 px or more)
+# and scrolls sideways where the screen is narrower; on a phone the forecast comes before the controls.
+CSS = """
+#guide h1 { margin-bottom: 0.2em; }
+#guide strong, #model-line strong, .caption strong { font-size: inherit; }
+#model-line { font-size: var(--text-md); }
+.natural-size { max-width: 100%; }
+.natural-size .image-container { overflow-x: auto; max-width: 100%; }
+.natural-size .image-frame, .natural-size button { justify-content: flex-start; overflow: visible; }
+.natural-size > .wrap { overflow-x: auto; max-width: 100%; }
+.natural-size img, .natural-size video { width: auto !important; height: auto !important; max-width: none !important;
+                    max-height: none !important; object-fit: none !important; }
+@media (max-width: 768px) { #video-layout { flex-direction: column-reverse; flex-wrap: nowrap; align-items: stretch; } }
+"""
+COPY_LINK_JS = """
+(query) => {
+  if (!query || !query.startsWith("?")) return query;  // no link: the reason why, as it is
+  const url = window.location.origin + window.location.pathname + query;
+  try { navigator.clipboard.writeText(url).catch(() => {}); } catch (e) {}  // needs https or localhost
+  return url;
+}
 """
 
 
@@ -46,12 +79,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         "else the bundled checkpoints/moving-mnist")
     p.add_argument("--revision", default=os.environ.get("CONVLSTM_REVISION"),
                    help="Hub revision to pin: a branch, tag or commit hash (default: env CONVLSTM_REVISION)")
+    p.add_argument("--mcp", action="store_true",
+                   help="serve the forecasts as MCP tools too, at /gradio_api/mcp/ (needs the mcp package: "
+                        "pip install -r requirements-mcp.txt); the same as env GRADIO_MCP_SERVER=True")
     return p.parse_args(argv)
 
 
 # --- the model, loaded once at start-up -------------------------------------------------------
 
 ARGS = parse_args(sys.argv[1:] if __name__ == "__main__" else [])
+MCP = ARGS.mcp or os.environ.get("GRADIO_MCP_SERVER", "").lower() == "true"
+if MCP and importlib.util.find_spec("mcp") is None:
+    raise SystemExit("The app can't start: the MCP server needs the mcp package: pip install -r requirements-mcp.txt")
+if MCP:
+    # The forecasts' gr.State input is the web session's model; an MCP call has no session and
+    # uses the app's model, as the tool descriptions say.
+    warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
 MODELS = registry.ModelRegistry()
 try:
     DEFAULT = MODELS.load(ARGS.model, ARGS.revision)
@@ -67,8 +110,9 @@ def horizon_info(loaded: registry.LoadedModel) -> str:
 # --- callbacks --------------------------------------------------------------------------------
 
 
-def show(comparison: compare.Comparison, files: showcase.Rendered) -> tuple:
-    """The outputs of every forecast button, in the order of OUTPUTS (and RADAR_OUTPUTS)."""
+def show(comparison: compare.Comparison, files: showcase.Rendered, notes: tuple[str, ...] = ()) -> tuple:
+    """The outputs of every forecast button, in the order of OUTPUTS (and RADAR_OUTPUTS);
+    ``notes`` go before the comparison's own."""
     headers, rows, best = compare.scores_table(comparison)
     table = pd.DataFrame(rows, columns=headers)
     styles = table.style.format({h: "{:.1f}" if "MSE" in h else "{:.3f}" for h in headers[1:]}, na_rep="n/a")
@@ -78,7 +122,7 @@ def show(comparison: compare.Comparison, files: showcase.Rendered) -> tuple:
     plot_title = comparison.scale.plot[1]
     is_video = files.animation.suffix == ".webm"
     return (
-        "\n".join(f"- {n}" for n in comparison.notes),
+        "\n".join(f"- {n}" for n in [*notes, *comparison.notes]),
         str(files.animation) if is_video else None,
         None if is_video else str(files.animation),
         str(files.grid),
@@ -97,9 +141,31 @@ def run(model, frames, context, horizon, notes, progress) -> tuple:
     return show(comparison, showcase.render(comparison, showcase.scratch_folder(), progress=report))
 
 
-# gr.Progress() as a default is how gradio injects the progress bar.
+# The docstrings of the endpoints below are their API and MCP descriptions: Gradio reads the first
+# paragraph and one line per parameter under Args:. gr.Progress() as a default is how gradio
+# injects the progress bar; model_key is the web session's model (a gr.State, not an API parameter).
+
+
 @gpu
-def forecast_moving_mnist(seed, digits, horizon, model_key=None, progress=gr.Progress()):  # noqa: B008
+def forecast_moving_mnist(seed: int, digits: int, horizon: int, model_key: str | None = None,
+                          progress=gr.Progress()) -> tuple:  # noqa: B008
+    """Forecast a Moving MNIST sequence with the ConvLSTM beside the optical-flow and persistence baselines,
+    each scored against the true frames (MSE per frame, lower is better; SSIM, higher is better).
+    The sequence (handwritten test-set digits moving in 64x64 frames) is fully determined by seed and digits;
+    the model reads its context frames (10 for the bundled model) and forecasts horizon frames.
+
+    Args:
+        seed: which sequence, a whole number from 0 to 2147483647; the same seed gives the same forecast
+        digits: how many digits move in the frames: 1, 2 or 3
+        horizon: how many frames to forecast, 1 to 20; lead times past the model's training horizon are extrapolation
+        model_key: the web session's model; API and MCP calls use the app's model
+
+    Returns:
+        notes (markdown); the animation (WebM: input, then each method beside the truth), or None
+        the animation as a GIF where no WebM encoder works (else None); the lead-time grid (PNG)
+        the mean scores per method (MSE/frame, SSIM; best in bold); MSE/frame by lead time
+        downloads: forecast_comparison.gif (the side-by-side animation, to share), the ConvLSTM forecast as .npy and GIF
+    """
     try:
         model = MODELS.get(model_key).model
         frames = showcase.moving_mnist_sequence(seed, digits, model.context_frames, horizon)
@@ -109,7 +175,24 @@ def forecast_moving_mnist(seed, digits, horizon, model_key=None, progress=gr.Pro
 
 
 @gpu
-def forecast_upload(files, context, horizon, model_key=None, progress=gr.Progress()):  # noqa: B008
+def forecast_upload(files: list[str], context: int, horizon: int, model_key: str | None = None,
+                    progress=gr.Progress()) -> tuple:  # noqa: B008
+    """Forecast your own gray frame sequence with the ConvLSTM beside the optical-flow and persistence baselines.
+    The first context frames are the input; the frames after them, if any, are the truth the forecasts are
+    scored against (MSE per frame and SSIM). Frames of any size; colour is read as gray.
+
+    Args:
+        files: the frames: an animated GIF/PNG/WebP, a video (MP4, MOV, WebM...), pictures, a ZIP of them, or .npy/.npz
+        context: how many frames the forecast starts from, 1 to 50 (10 for the bundled model)
+        horizon: how many frames to forecast, 1 to 20
+        model_key: the web session's model; API and MCP calls use the app's model
+
+    Returns:
+        notes (markdown); the animation (WebM: input, then each method beside the truth), or None
+        the animation as a GIF where no WebM encoder works (else None); the lead-time grid (PNG)
+        the mean scores per method (MSE/frame, SSIM; best in bold); MSE/frame by lead time
+        downloads: forecast_comparison.gif (the side-by-side animation, to share), the ConvLSTM forecast as .npy and GIF
+    """
     try:
         progress(0.0, desc="reading the upload")
         upload = io.load_sequence(files or [])
@@ -119,7 +202,23 @@ def forecast_upload(files, context, horizon, model_key=None, progress=gr.Progres
 
 
 @gpu
-def forecast_radar(seed, intensity, motion, progress=gr.Progress()):  # noqa: B008
+def forecast_radar(seed: int, intensity: float, motion: str, progress=gr.Progress()) -> tuple:  # noqa: B008
+    """Nowcast a synthetic rain-radar loop with the radar ConvLSTM (5 frames 6 minutes apart in, 15 out,
+    up to 90 minutes ahead) beside optical flow and persistence, scored with CSI, POD, FAR and FSS at
+    0.5 mm/h, rain-rate MSE and correlation. Downloads hold rain rates in mm/h.
+
+    Args:
+        seed: which radar loop, a whole number from 0 to 2147483647; the same seed gives the same loop
+        intensity: how heavy the rain is, 0.5 (light) to 2.0 (heavy); 1 is moderate
+        motion: how the rain moves: translation, rotation, deformation or mixed
+        progress: (set by the app)
+
+    Returns:
+        notes (markdown); the animation (WebM: input, then each method beside the truth), or None
+        the animation as a GIF where no WebM encoder works (else None); the lead-time grid (PNG)
+        the mean skill scores per method (CSI, POD, FAR, FSS, MSE, correlation; best in bold); CSI by lead time
+        downloads: forecast_comparison.gif (the side-by-side animation), the ConvLSTM forecast (mm/h) as .npy and GIF
+    """
     try:
         seed = compare.whole_number("The seed", seed, 0, showcase.MAX_SEED)
         frames = radar.radar(1, seed=seed, intensity=float(intensity), motion=motion,
@@ -130,7 +229,21 @@ def forecast_radar(seed, intensity, motion, progress=gr.Progress()):  # noqa: B0
 
 
 @gpu
-def forecast_radar_upload(file, units, progress=gr.Progress()):  # noqa: B008
+def forecast_radar_upload(file: str, units: str, progress=gr.Progress()) -> tuple:  # noqa: B008
+    """Nowcast your own rain-radar loop with the radar ConvLSTM (its first 5 frames in, 15 out, 6 minutes
+    apart) beside optical flow and persistence, scored against the frames that follow.
+
+    Args:
+        file: the loop: .npy/.npz of rain rates (mm/h) or reflectivity (dBZ), or gray pictures/GIF (0-255 = 0-60 dBZ)
+        units: the units of .npy/.npz values: mm/h or dBZ
+        progress: (set by the app)
+
+    Returns:
+        notes (markdown); the animation (WebM: input, then each method beside the truth), or None
+        the animation as a GIF where no WebM encoder works (else None); the lead-time grid (PNG)
+        the mean skill scores per method (CSI, POD, FAR, FSS, MSE, correlation; best in bold); CSI by lead time
+        downloads: forecast_comparison.gif (the side-by-side animation), the ConvLSTM forecast (mm/h) as .npy and GIF
+    """
     try:
         if not file:
             raise ValueError("Choose a radar file to upload first.")
@@ -142,6 +255,7 @@ def forecast_radar_upload(file, units, progress=gr.Progress()):  # noqa: B008
 
 
 def load_other_model(source, revision, model_key=None):
+    """Load another Hub repo id or checkpoint folder for this session (a gradio_client Client is one session)."""
     if not (source or "").strip():
         raise gr.Error("Type a Hub repo id such as ORG/NAME, or the path of a checkpoint folder.")
     kept = MODELS.get(model_key).info["source"]
@@ -163,6 +277,10 @@ def model_settings(model_key):
     return gr.Slider(info=info), gr.Slider(value=loaded.model.context_frames), gr.Slider(info=info)
 
 
+def model_headline(model_key) -> str:
+    return MODELS.get(model_key).headline
+
+
 def video_or_gif(gif):
     """Show the GIF player only when the animation came out as a GIF (no WebM encoder)."""
     return gr.Video(visible=gif is None), gr.Image(visible=gif is not None)
@@ -172,26 +290,174 @@ def random_seed() -> int:
     return random.randint(0, 99_999)
 
 
-def forecast_panel(scale: scales.Scale, name: str) -> list:
+# --- the first view, and links that reproduce a forecast --------------------------------------
+
+FIRST_SEED, FIRST_DIGITS = 2015, 2  # the forecast a page without a link query shows
+FIRST_HORIZON = DEFAULT.model.horizon
+LINK_KEYS = ("seed", "digits", "horizon", "model", "revision")
+_HUB_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
+HUB_REPO_ID = re.compile(f"{_HUB_NAME}/{_HUB_NAME}")  # ORG/NAME as the Hub spells them
+HUB_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")  # a branch, tag or commit hash
+UPLOAD_NO_LINK = (f"An uploaded sequence can't travel in a link. To share this forecast, download "
+                  f"{showcase.COMPARISON_GIF} (the side-by-side animation) below and send that.")
+
+
+def _first_view() -> tuple[compare.Comparison, showcase.Rendered]:
+    """The forecast every page without a link query starts with: made once, at start-up, by the
+    app's model, into a folder of its own (scratch folders are removed after an hour; this one
+    lasts as long as the app)."""
+    model = DEFAULT.model
+    frames = showcase.moving_mnist_sequence(FIRST_SEED, FIRST_DIGITS, model.context_frames, FIRST_HORIZON)
+    comparison = compare.compare(model, frames, context=model.context_frames, horizon=FIRST_HORIZON)
+    folder = tempfile.mkdtemp(prefix="convlstm-first-view-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return comparison, showcase.render(comparison, folder)
+
+
+FIRST_VIEW = _first_view()
+
+
+def is_hub_repo_id(text: str) -> bool:
+    return bool(HUB_REPO_ID.fullmatch(text)) and ".." not in text and "--" not in text
+
+
+def read_link(query) -> dict | None:
+    """The forecast a page's URL query asks for, checked: {seed, digits, horizon, model, revision};
+    None when the query names none of them. Raises ValueError with a message for people. A model
+    must be a Hub repo id: a link never makes the app look for a folder."""
+    query = {k: str(v).strip() for k, v in dict(query or {}).items()}
+    if not any(query.get(k) for k in LINK_KEYS):
+        return None
+    link = {
+        "seed": compare.whole_number("The link's seed", query.get("seed") or FIRST_SEED, 0, showcase.MAX_SEED),
+        "digits": compare.whole_number("The link's number of digits", query.get("digits") or FIRST_DIGITS, 1,
+                                       showcase.MAX_DIGITS),
+        "model": query.get("model") or None,
+        "revision": query.get("revision") or None,
+    }
+    link["horizon"] = compare.whole_number("The link's horizon", query.get("horizon") or FIRST_HORIZON, 1,
+                                           compare.MAX_HORIZON)
+    if link["model"] and not is_hub_repo_id(link["model"]):
+        raise ValueError(f"The link's model {link['model']!r} is not a Hugging Face Hub repo id (ORG/NAME): "
+                         "a link can only name a model on the Hub, never a folder.")
+    if link["revision"] and (not HUB_REVISION.fullmatch(link["revision"]) or ".." in link["revision"]):
+        raise ValueError(f"The link's revision {link['revision']!r} is not a branch, tag or commit name.")
+    if link["revision"] and not link["model"]:
+        raise ValueError("The link names a revision but no model (add &model=ORG/NAME).")
+    return link
+
+
+def link_model(link: dict) -> registry.LoadedModel:
+    """The Hub model a link names (loaded once, then shared), or the app's model."""
+    if not link["model"]:
+        return DEFAULT
+    source = link["model"]
+    if Path(source).expanduser().exists():
+        # A folder of the server's with an ORG/NAME form: the loader would read the folder, so it is
+        # never loaded from a link. The answer is the Hub's own for that name, as for any other repo,
+        # so that a link tells nothing about the server's folders.
+        try:
+            huggingface_hub.hf_hub_download(source, "config.json", revision=link["revision"])
+        except Exception as error:  # offline, no such repo or revision: the loader's words for it
+            raise CheckpointError(f"could not load a model from {source}: {checkpoint_reason(error)}") from None
+        raise CheckpointError(f"{source} can't be loaded from a link on this server")
+    loaded = MODELS.load(source, link["revision"])
+    if loaded.model.value_transform != "unit":
+        raise CheckpointError(f"{source} forecasts {scales.scale_named(loaded.model.value_transform).units}, "
+                              "not gray video frames")
+    return loaded
+
+
+def share_query(seed, digits, horizon, model_key) -> str:
+    """The URL query of a Moving MNIST forecast (to add to the page's address), or why there is none."""
+    query = {"seed": int(float(seed)), "digits": int(float(digits)), "horizon": int(float(horizon))}
+    key = model_key or DEFAULT.key
+    source, _, revision = key.rpartition("@")
+    if is_hub_repo_id(source) and not Path(source).expanduser().exists():
+        query |= {"model": source} | ({"revision": revision} if revision else {})
+    elif key != DEFAULT.key:  # a folder loaded in the model panel: a link can't name it
+        return (f"This forecast uses the model in the folder {source}; a link can only name a model on the "
+                f"Hugging Face Hub. To share it, download {showcase.COMPARISON_GIF} below and send that.")
+    return "?" + urlencode(query)
+
+
+def shown(values: tuple) -> list:
+    """A forecast's outputs for the page (not the API): the player that fits the animation shown."""
+    notes, video, gif, *rest = values
+    return [notes, gr.Video(value=video, visible=gif is None), gr.Image(value=gif, visible=gif is not None), *rest]
+
+
+def first_view(request: gr.Request):
+    """On page load, at once: the start-up forecast, or, for a link, its controls and the link read
+    (into pending_link, whose change makes link_forecast run). A bad link shows the start-up
+    forecast and says why."""
+    comparison, files = FIRST_VIEW
+    defaults = [FIRST_SEED, FIRST_DIGITS, FIRST_HORIZON]
+    try:
+        link = read_link(request.query_params)
+    except ValueError as error:
+        gr.Warning(str(error))
+        note = f"{error} Showing the start-up forecast instead."
+        return [None, *defaults, *shown(show(comparison, files, (note,))),
+                share_query(*defaults, DEFAULT.key), ""]
+    controls = [link["seed"], link["digits"], link["horizon"]] if link else defaults
+    if link is None or (controls == defaults and not link["model"]):  # the start-up forecast's own link too
+        return [None, *defaults, *shown(show(comparison, files)), share_query(*defaults, DEFAULT.key), ""]
+    return [link, *controls, *[gr.skip()] * len(OUTPUTS), gr.skip(), ""]
+
+
+def link_forecast(link, progress=gr.Progress()):  # noqa: B008
+    """A link's forecast, with the model it names; where that can't be, the start-up forecast and why.
+    Outputs: the Moving MNIST controls, the session's model (key, summary, headline), OUTPUTS, the link."""
+    if link is None:  # not a link's page
+        return [gr.skip()] * (6 + len(OUTPUTS) + 1)
+    seed, digits, horizon = link["seed"], link["digits"], link["horizon"]
+    try:
+        loaded = link_model(link)
+        values = forecast_moving_mnist(seed, digits, horizon, loaded.key, progress)
+    except (ValueError, CheckpointError, gr.Error) as error:
+        message = f"This link's forecast can't be made: {getattr(error, 'message', error)}."
+        gr.Warning(message)
+        comparison, files = FIRST_VIEW
+        return [FIRST_SEED, FIRST_DIGITS, gr.Slider(value=FIRST_HORIZON, info=horizon_info(DEFAULT)), DEFAULT.key,
+                DEFAULT.summary, DEFAULT.headline,
+                *shown(show(comparison, files, (f"{message} Showing the start-up forecast instead.",))),
+                share_query(FIRST_SEED, FIRST_DIGITS, FIRST_HORIZON, None)]
+    return [seed, digits, gr.Slider(value=horizon, info=horizon_info(loaded)), loaded.key, loaded.summary,
+            loaded.headline, *shown(values), share_query(seed, digits, horizon, loaded.key)]
+
+
+def forecast_panel(scale: scales.Scale, name: str, under_scores: list | None = None) -> list:
     """The outputs of a forecast, laid out: notes, animation (video, or a GIF where no WebM encoder
-    works), scores, score by lead time, frame grid, downloads. ``show`` fills them in this order.
-    ``name`` prefixes their element ids (``name-scores``, ...), for tests and page styles."""
-    notes = gr.Markdown()
+    works) beside the scores (and the unrendered components ``under_scores``, in a row under them),
+    the frame grid (at its natural size), the score by lead time beside the downloads. ``show``
+    fills them in the order returned. ``name`` prefixes their element ids (``name-scores``, ...),
+    for tests and page styles."""
+    notes = gr.Markdown(elem_id=f"{name}-notes")
     with gr.Row():
-        with gr.Column(scale=3):
-            gr.Markdown("**Animation:** the input frames, then each method's forecast beside the truth")
-            video = gr.Video(label="Animation", show_label=False, autoplay=True, loop=True, interactive=False)
-            video_gif = gr.Image(label="Animation (GIF)", visible=False, interactive=False)
-        with gr.Column(scale=2):
+        with gr.Column(scale=3, min_width=300):
+            gr.Markdown("**Animation:** the input, then each method's forecast beside the truth; **+k**: k frames "
+                        "after the last input", elem_classes="caption")
+            video = gr.Video(label="Animation", show_label=False, autoplay=True, loop=True, interactive=False,
+                             elem_id=f"{name}-animation", elem_classes="natural-size")
+            video_gif = gr.Image(label="Animation (GIF)", visible=False, interactive=False,
+                                 elem_id=f"{name}-animation-gif", elem_classes="natural-size")
+        with gr.Column(scale=2, min_width=280):
             scores = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id=f"{name}-scores")
-            title = scale.plot[1]
-            better = "higher" if any("↑" in h for h, key in scale.table.items() if key == scale.plot[0]) else "lower"
-            plot = gr.LinePlot(x="lead time", y=title, color="method", label=f"{title} by lead time",
-                               y_title=f"{title} ({better} is better)")
+            if under_scores:
+                with gr.Row(equal_height=True):
+                    for component in under_scores:
+                        component.render()
     grid = gr.Image(label="Frames by lead time", show_label=False, type="filepath", interactive=False,
-                    elem_id=f"{name}-grid")
-    downloads = gr.File(label=f"Download the ConvLSTM forecast (.npy float32 frames, {scale.units}; animated GIF)",
-                        file_count="multiple", interactive=False)
+                    elem_id=f"{name}-grid", elem_classes="natural-size")
+    with gr.Row():
+        title = scale.plot[1]
+        better = "higher" if any("↑" in h for h, key in scale.table.items() if key == scale.plot[0]) else "lower"
+        plot = gr.LinePlot(x="lead time", y=title, color="method", label=f"{title} by lead time",
+                           y_title=f"{title} ({better} is better)", scale=3)
+        downloads = gr.File(label=f"Downloads: the side-by-side animation (GIF, to share); the ConvLSTM forecast "
+                                  f"(.npy float32 frames, {scale.units}; animated GIF)",
+                            file_count="multiple", interactive=False, scale=2, elem_id=f"{name}-downloads")
     return [notes, video, video_gif, grid, scores, plot, downloads]
 
 
@@ -199,46 +465,57 @@ def forecast_panel(scale: scales.Scale, name: str) -> list:
 
 with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
     model_key = gr.State(DEFAULT.key)
-    gr.Markdown(GUIDE)
-    with gr.Accordion("Model", open=True):
-        model_summary = gr.Markdown(DEFAULT.summary)
-        with gr.Row():
-            source = gr.Textbox(label="Hub repo id or folder", placeholder="ORG/NAME or checkpoints/moving-mnist",
-                                scale=3)
-            revision = gr.Textbox(label="Revision (optional)", placeholder="main, a tag or a commit", scale=1)
-            load_button = gr.Button("Load model", scale=1)
+    pending_link = gr.State(None)  # the forecast a link asks for, between first_view and link_forecast
+    gr.Markdown(GUIDE, elem_id="guide")
+    model_line = gr.Markdown(DEFAULT.headline, elem_id="model-line")
 
     with gr.Tabs():
         with gr.Tab("Video frames"):
-            with gr.Tabs():
-                with gr.Tab("Moving MNIST"):
-                    with gr.Row(equal_height=True):
-                        seed = gr.Number(value=2015, label="Seed", precision=0, minimum=0, maximum=showcase.MAX_SEED,
-                                         scale=2)
-                        dice = gr.Button("Random seed", scale=1)
-                        digits = gr.Slider(1, showcase.MAX_DIGITS, value=2, step=1, label="Digits", scale=2)
-                        mnist_horizon = gr.Slider(1, compare.MAX_HORIZON, value=DEFAULT.model.horizon, step=1,
-                                                  label="Horizon", info=horizon_info(DEFAULT), scale=4)
-                    mnist_button = gr.Button("Forecast", variant="primary")
-                    mnist_examples = gr.Examples([[2015, 2, 10], [7, 1, 10], [1506, 3, 10], [42, 2, 20]],
-                                                 inputs=[seed, digits, mnist_horizon], label="Examples (click to run)",
-                                                 api_visibility="private")
-                with gr.Tab("Your sequence"):
-                    gr.Markdown(f"Upload {io.SUPPORTED}. The first *context* frames are the input; the frames "
-                                "after them are the ground truth the forecasts are scored against.")
-                    with gr.Row():
-                        upload = gr.File(label="Frames", file_count="multiple", scale=2, elem_id="upload")
-                        with gr.Column(scale=1):
+            with gr.Row(elem_id="video-layout"):
+                with gr.Column(scale=1, min_width=300):
+                    with gr.Tabs():
+                        with gr.Tab("Moving MNIST"):
+                            with gr.Row(equal_height=True):
+                                seed = gr.Number(value=FIRST_SEED, label="Seed", precision=0, minimum=0,
+                                                 maximum=showcase.MAX_SEED, scale=2, min_width=120, elem_id="seed")
+                                dice = gr.Button("Random seed", scale=1, min_width=100)
+                            digits = gr.Slider(1, showcase.MAX_DIGITS, value=FIRST_DIGITS, step=1, label="Digits",
+                                               elem_id="digits")
+                            mnist_horizon = gr.Slider(1, compare.MAX_HORIZON, value=FIRST_HORIZON, step=1,
+                                                      label="Horizon", info=horizon_info(DEFAULT),
+                                                      elem_id="horizon")
+                            mnist_button = gr.Button("Forecast", variant="primary")
+                            mnist_examples = gr.Examples([[2015, 2, 10], [7, 1, 10], [1506, 3, 10], [42, 2, 20]],
+                                                         inputs=[seed, digits, mnist_horizon],
+                                                         label="Examples (click to run)", api_visibility="private")
+                        with gr.Tab("Your sequence"):
+                            gr.Markdown(f"Upload {io.SUPPORTED}. The first *context* frames are the input; the "
+                                        "frames after them are the ground truth the forecasts are scored against.")
+                            upload = gr.File(label="Frames", file_count="multiple", elem_id="upload")
                             context = gr.Slider(1, compare.MAX_CONTEXT, value=DEFAULT.model.context_frames, step=1,
                                                 label="Context length", info="input frames the forecast starts from")
                             upload_horizon = gr.Slider(1, compare.MAX_HORIZON, value=DEFAULT.model.horizon, step=1,
                                                        label="Horizon", info=horizon_info(DEFAULT))
                             upload_button = gr.Button("Forecast", variant="primary")
-                    example_files = [[[str(p)], 10, 10] for p in sorted(EXAMPLES.glob("*")) if p.is_file()]
-                    upload_examples = gr.Examples(example_files, inputs=[upload, context, upload_horizon],
-                                                  label="Example files (click to run)", api_visibility="private")
-
-            OUTPUTS = forecast_panel(scales.SCALES["unit"], "video")
+                            example_files = [[[str(p)], 10, 10] for p in sorted(EXAMPLES.glob("*")) if p.is_file()]
+                            upload_examples = gr.Examples(example_files, inputs=[upload, context, upload_horizon],
+                                                          label="Example files (click to run)",
+                                                          api_visibility="private")
+                    with gr.Accordion("Model details, or load another model", open=False, elem_id="model-panel"):
+                        model_summary = gr.Markdown(DEFAULT.summary)
+                        source = gr.Textbox(label="Hub repo id or folder",
+                                            placeholder="ORG/NAME or checkpoints/moving-mnist")
+                        revision = gr.Textbox(label="Revision (optional)", placeholder="main, a tag or a commit")
+                        load_button = gr.Button("Load model")
+                with gr.Column(scale=3):
+                    # under the scores: the link that reproduces the forecast shown (uploads: why there is none)
+                    link_query = gr.Textbox(visible="hidden", elem_id="share-query", render=False)
+                    copy_link = gr.Button("Copy link", size="sm", scale=0, min_width=110, elem_id="copy-link",
+                                          render=False)
+                    link_box = gr.Textbox(show_label=False, container=False, interactive=False, max_lines=4, scale=1,
+                                          placeholder="a link that reproduces this forecast", elem_id="share-link",
+                                          render=False)
+                    OUTPUTS = forecast_panel(scales.SCALES["unit"], "video", [link_query, copy_link, link_box])
         with gr.Tab("Radar nowcast"):
             gr.Markdown(
                 f"Rain radar, as in the paper: {RADAR.context_frames} frames (6 minutes apart) in, "
@@ -268,22 +545,44 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
             ):
                 event.success(video_or_gif, RADAR_OUTPUTS[2], RADAR_OUTPUTS[1:3], api_visibility="private")
 
-
     dice.click(random_seed, outputs=seed, api_visibility="private")
     mnist_inputs = [seed, digits, mnist_horizon, model_key]
     upload_inputs = [upload, context, upload_horizon, model_key]
-    for event in (
-        mnist_button.click(forecast_moving_mnist, mnist_inputs, OUTPUTS, api_name="forecast_moving_mnist"),
-        mnist_examples.load_input_event.then(forecast_moving_mnist, mnist_inputs, OUTPUTS, api_visibility="private"),
-        upload_button.click(forecast_upload, upload_inputs, OUTPUTS, api_name="forecast_upload"),
-        upload_examples.load_input_event.then(forecast_upload, upload_inputs, OUTPUTS, api_visibility="private"),
+    # All video forecasts share the queue's CONCURRENCY slots, the buttons, the examples and links alike.
+    for event, linkable in (
+        (mnist_button.click(forecast_moving_mnist, mnist_inputs, OUTPUTS, api_name="forecast_moving_mnist",
+                            concurrency_id="video-forecast"), True),
+        (mnist_examples.load_input_event.then(forecast_moving_mnist, mnist_inputs, OUTPUTS, api_visibility="private",
+                                              concurrency_id="video-forecast"), True),
+        (upload_button.click(forecast_upload, upload_inputs, OUTPUTS, api_name="forecast_upload",
+                             concurrency_id="video-forecast"), False),
+        (upload_examples.load_input_event.then(forecast_upload, upload_inputs, OUTPUTS, api_visibility="private",
+                                               concurrency_id="video-forecast"), False),
     ):
         event.success(video_or_gif, OUTPUTS[2], OUTPUTS[1:3], api_visibility="private")
+        if linkable:  # the link of what is shown now; the link box is cleared until asked again
+            event.success(lambda *inputs: (share_query(*inputs), ""), mnist_inputs, [link_query, link_box],
+                          api_visibility="private")
+        else:
+            event.success(lambda: (UPLOAD_NO_LINK, UPLOAD_NO_LINK), None, [link_query, link_box],
+                          api_visibility="private")
+    copy_link.click(None, link_query, link_box, js=COPY_LINK_JS)
+
+    # The first view: the start-up forecast at once, outside the forecasts' queue slots; for a
+    # link, its forecast after that, in them (pending_link only changes for a link).
+    demo.load(first_view, None, [pending_link, seed, digits, mnist_horizon, *OUTPUTS, link_query, link_box],
+              api_visibility="private", concurrency_limit=None)
+    pending_link.change(link_forecast, pending_link,
+                        [seed, digits, mnist_horizon, model_key, model_summary, model_line, *OUTPUTS, link_query],
+                        api_visibility="private", concurrency_id="video-forecast", show_progress_on=OUTPUTS)
+
+    # Loading a model is per web session: an MCP call has none, so it is no MCP tool (still an API endpoint).
     loading = load_button.click(load_other_model, [source, revision, model_key], [model_key, model_summary],
-                                api_name="load_model")
+                                api_name="load_model", api_visibility="undocumented" if MCP else "public")
     loading.success(model_settings, model_key, [mnist_horizon, context, upload_horizon], api_visibility="private")
+    loading.success(model_headline, model_key, model_line, api_visibility="private")
 
 demo.queue(default_concurrency_limit=CONCURRENCY)
 
 if __name__ == "__main__":
-    demo.launch(max_file_size=io.MAX_FILE_BYTES, allowed_paths=[str(EXAMPLES)])
+    demo.launch(max_file_size=io.MAX_FILE_BYTES, allowed_paths=[str(EXAMPLES)], css=CSS, mcp_server=MCP)

@@ -3,6 +3,7 @@
     registry = ModelRegistry()
     loaded = registry.load("ORG/NAME")      # or a folder; None = the bundled checkpoint
     loaded.summary                          # markdown: network, training, test scores
+    loaded.headline                         # the same in one line, beside optical flow
 """
 
 from __future__ import annotations
@@ -50,10 +51,13 @@ def model_info(model: EncoderForecaster, source: str, *, revision: str | None = 
     tests = []
     for path in sorted(folder.glob("*.json")):
         results = _read_json(path) if path.name.startswith(EVALUATION_PREFIXES) else {}
-        mean = results.get("methods", {}).get("ConvLSTM", {}).get("mean")
+        methods = results.get("methods", {})
+        mean = methods.get("ConvLSTM", {}).get("mean")
         if mean and mean.get("mse") is not None:
+            flow = methods.get("optical flow", {}).get("mean") or {}
             tests.append({"sequences": results.get("sequences"), "digits": results.get("digits"),
-                          "mse": mean["mse"], "ssim": mean.get("ssim"), "file": path.name})
+                          "mse": mean["mse"], "ssim": mean.get("ssim"), "file": path.name,
+                          "flow_mse": flow.get("mse"), "flow_ssim": flow.get("ssim")})
     if tests:  # fewest digits first: the standard 2-digit test, then the generalization tests
         info["tests"] = sorted(tests, key=lambda t: (t["digits"] or 0, t["file"]))
     card = _front_matter(folder / "README.md")
@@ -94,6 +98,32 @@ def summary_markdown(info: dict) -> str:
     if scores:
         lines.append("**Test score:** " + "; ".join(scores))
     return "  \n".join(lines)
+
+
+def headline_markdown(info: dict) -> str:
+    """One line for people: which model, how long it was trained, and its test score beside
+    optical flow on the first (standard) test of its evaluation files, where there is one."""
+    parts = [f"**Model:** ConvLSTM `{info['source']}`, {info['parameters'] / 1e6:.1f} M parameters"]
+    t = info.get("training") or {}
+    if t.get("minutes") or t.get("steps"):
+        how = f"{t['minutes']:.0f} min" if t.get("minutes") else f"{t['steps']:,} steps"
+        data = DATASET_NAMES.get(t.get("dataset"), t.get("dataset"))
+        parts.append(f"trained {how}" + (f" on {data}" if data else ""))
+    else:
+        parts.append(f"trained for {info['context_frames']} → {info['horizon']} frames")
+    tests = info.get("tests") or []
+    if not tests:
+        return ", ".join(parts) + "; no test scores recorded"
+    test = tests[0]
+    where = f"{test['sequences']:,} sequences" if test.get("sequences") else "the test set"
+    where += f" of {test['digits']} digits" if test.get("digits") else ""
+    score = f"MSE/frame ↓ **{test['mse']:.1f}**"
+    if test.get("flow_mse") is not None:
+        score += f" vs {test['flow_mse']:.1f} for optical flow"
+    if test.get("ssim") is not None:
+        score += f", SSIM ↑ {test['ssim']:.3f}"
+        score += f" vs {test['flow_ssim']:.3f}" if test.get("flow_ssim") is not None else ""
+    return ", ".join(parts) + f" · **Test, {where}:** {score}"
 
 
 def checkpoint_folder(source: str, revision: str | None = None, cache_dir: str | Path | None = None) -> Path | None:
@@ -149,6 +179,10 @@ class LoadedModel:
     @property
     def summary(self) -> str:
         return summary_markdown(self.info)
+
+    @property
+    def headline(self) -> str:
+        return headline_markdown(self.info)
 
 
 class ModelRegistry:

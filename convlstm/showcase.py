@@ -5,7 +5,7 @@ gradio here; ``app.py`` only wires these to widgets.
     model = load_model()
     frames = moving_mnist_sequence(seed=7, digits=2, context=10, horizon=10)
     comparison = compare(model, frames, context=10, horizon=10)      # convlstm.compare
-    files = render(comparison, scratch_folder())   # video, grid PNG, .npy and GIF downloads
+    files = render(comparison, scratch_folder())   # video, grid PNG; downloads: side-by-side GIF, .npy, GIF
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from . import render as draw
 from .compare import MAX_CONTEXT, MAX_HORIZON, METHODS, Comparison, Progress, _no_progress, whole_number
@@ -29,6 +30,8 @@ MAX_SEED = 2**31 - 1
 ANIMATION_SIDE = 128  # pixels a panel of the side-by-side animation aims for (about 1:1 on the page)
 GRID_WIDTH = 1400  # pixels the lead-time grid aims for at most
 GRID_COLUMNS = 10  # lead times the grid shows at most (evenly spaced, the last always among them)
+COMPARISON_GIF = "forecast_comparison.gif"  # the side-by-side animation as a GIF, among the downloads
+GIF_COLOURS = 64  # gray levels (or palette colours) of that GIF: a third of the size of 256, looks the same
 SCRATCH_MAX_AGE_S = 3600  # render folders older than this are removed by the next scratch_folder()
 
 
@@ -50,10 +53,12 @@ class Rendered:
     grid: Path  # PNG: rows truth / methods / error, columns "now" and the lead times
     forecast_npy: Path  # the ConvLSTM forecast, float32 (horizon, H, W) in the data's units
     forecast_gif: Path  # the same, as an animated GIF
+    comparison_gif: Path | None = None  # the animation's pages as a small GIF, to send to people
 
     @property
     def downloads(self) -> list[Path]:
-        return [self.forecast_npy, self.forecast_gif]
+        """The side-by-side GIF first (the file to share), then the ConvLSTM forecast's own files."""
+        return [p for p in (self.comparison_gif, self.forecast_npy, self.forecast_gif) if p is not None]
 
 
 def render(comparison: Comparison, folder: str | Path, *, progress: Progress = _no_progress) -> Rendered:
@@ -77,10 +82,34 @@ def render(comparison: Comparison, folder: str | Path, *, progress: Progress = _
     labels = [f"input {t + 1}/{len(c.context)}" for t in range(len(c.context))]
     labels += [f"forecast {lead}" for lead in c.lead_labels()]
     pages = draw.side_by_side(panels, scale=scale, length=len(c.context) + c.horizon, frame_labels=labels)
-    animation = draw.write_video(_gray_if_possible(_with_legend(pages, c)), folder / "comparison.webm", fps=4)
+    pages = _gray_if_possible(_with_legend(pages, c))
+    animation = draw.write_video(pages, folder / "comparison.webm", fps=4)
+    shared = write_small_gif(pages, folder / COMPARISON_GIF, fps=4)
+    if animation.suffix == ".gif":  # no WebM encoder: the small GIF is the animation too
+        animation.unlink(missing_ok=True)
+        animation = shared
     gif = draw.write_gif(_picture(predicted, c, side), folder / "convlstm_forecast.gif", fps=4, scale=scale)
     progress(1.0, "done")
-    return Rendered(animation, grid, npy, gif)
+    return Rendered(animation, grid, npy, gif, shared)
+
+
+def write_small_gif(pages: np.ndarray, path: str | Path, *, fps: float = 4, colors: int = GIF_COLOURS) -> Path:
+    """A looping GIF of animation pages (T, H, W) gray or (T, H, W, 3) RGB, kept small for chat apps
+    and slides: gray pages keep ``colors`` evenly spaced levels, colour pages one shared palette
+    of at most ``colors`` colours (no dithering, so flat areas stay flat and compress well)."""
+    pages = draw.to_uint8(pages)
+    if pages.ndim == 3:
+        step = 256 / colors
+        levels = (np.floor(pages / step) * step + step / 2).clip(0, 255).astype(np.uint8)
+        images = [Image.fromarray(page) for page in levels]
+    else:  # one palette for every page, from a sample of all of them: no flicker between pages
+        sample = Image.fromarray(np.concatenate(list(pages[:: max(1, len(pages) // 8)]), axis=0))
+        palette = sample.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        images = [Image.fromarray(page).quantize(palette=palette, dither=Image.Dither.NONE) for page in pages]
+    path = Path(path)
+    images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0,
+                   optimize=True)
+    return path
 
 
 def lead_time_grid(comparison: Comparison) -> np.ndarray:

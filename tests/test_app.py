@@ -95,22 +95,28 @@ def checkpoint(folder: Path, **config) -> Path:
     return folder
 
 
-def check_forecast(result, horizon: int, shape: tuple[int, int], scored: bool = True) -> None:
+def check_forecast(result, horizon: int, shape: tuple[int, int], scored: bool = True, pages: int | None = None) -> None:
+    """Every forecast endpoint's outputs; ``pages``: the frames of the side-by-side animation (context + horizon)."""
     animation = result[VIDEO] or result[GIF]
     assert animation and Path(animation).stat().st_size > 0
     assert Image.open(result[GRID]).format == "PNG"
-    files = {Path(p).suffix: p for p in result[DOWNLOADS]}
-    assert set(files) == {".npy", ".gif"}
-    forecast, gif = np.load(files[".npy"]), files[".gif"]
+    files = {Path(p).name: p for p in result[DOWNLOADS]}
+    assert list(files) == ["forecast_comparison.gif", "convlstm_forecast.npy", "convlstm_forecast.gif"]
+    forecast = np.load(files["convlstm_forecast.npy"])
     assert forecast.shape == (horizon, *shape) and forecast.dtype == np.float32
-    assert Image.open(gif).format == "GIF"
+    assert Image.open(files["convlstm_forecast.gif"]).format == "GIF"
+    shared = Image.open(files["forecast_comparison.gif"])  # the side-by-side animation, to send to people
+    assert shared.format == "GIF" and shared.info.get("loop") == 0
+    assert Path(files["forecast_comparison.gif"]).stat().st_size < 600_000  # small enough for a chat message
+    if pages is not None:
+        assert shared.n_frames == pages
     rows = result[SCORES]["data"]
     assert [r[0] for r in rows] == (["ConvLSTM", "optical flow", "persistence"] if scored else [])
 
 
 def test_forecast_moving_mnist(client):
     result = client.predict(7, 2, 12, api_name="/forecast_moving_mnist")
-    check_forecast(result, 12, (64, 64))
+    check_forecast(result, 12, (64, 64), pages=10 + 12)
     trained = json.loads((ROOT / "checkpoints" / "moving-mnist" / "config.json").read_text())["horizon"]
     assert ("extrapolation" in result[NOTES]) == (12 > trained)
     styling = result[SCORES]["metadata"]["styling"]
@@ -147,7 +153,7 @@ def test_forecast_upload_formats(client, tmp_path, kind):
     paths = UPLOADS[kind](tmp_path, frames)
     shape = (64, 64) if kind in ("gif", "mp4", "zip of pngs") else (40, 52)
     result = client.predict([handle_file(str(p)) for p in paths], 10, 4, api_name="/forecast_upload")
-    check_forecast(result, 4, shape)
+    check_forecast(result, 4, shape, pages=10 + 4)
 
 
 def test_upload_without_truth_is_forecast_alone(client, tmp_path):
@@ -179,7 +185,7 @@ def test_upload_size_is_limited(client, tmp_path):
 
 def test_forecast_radar_generated_and_uploaded(client, tmp_path):
     result = client.predict(3, 1.5, "rotation", api_name="/forecast_radar")
-    check_forecast(result, 15, (100, 100))  # the same outputs as every forecast endpoint
+    check_forecast(result, 15, (100, 100), pages=5 + 15)  # the same outputs as every forecast endpoint
     assert result[SCORES]["headers"][:4] == ["method", "CSI ↑", "POD ↑", "FAR ↓"]
     plot = result[PLOT]["data"]
     assert len(plot) == 3 * 15 and plot[0][0] == 6  # CSI by lead time in minutes
@@ -191,7 +197,7 @@ def test_forecast_radar_generated_and_uploaded(client, tmp_path):
         dbz[t, 20:30, 5 + t:15 + t] = 40
     np.save(tmp_path / "echo.npy", dbz)
     upload = client.predict(handle_file(tmp_path / "echo.npy"), "dBZ", api_name="/forecast_radar_upload")
-    check_forecast(upload, 15, (50, 60))
+    check_forecast(upload, 15, (50, 60), pages=5 + 15)
     assert Image.open(upload[GRID]).size[0] > 60  # the frames, drawn with the legend
 
 

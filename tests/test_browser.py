@@ -1,14 +1,15 @@
 """The app in a real browser: Playwright drives Debian's Chromium against `python app.py`.
 
-Screenshots go to artifacts/ (git-ignored). Without /usr/bin/chromium the tests are skipped,
-unless REQUIRE_BROWSER=1, when they fail.
+Screenshots go to artifacts/ (git-ignored); artifacts/browser_first_view.png is docs/screenshot.png.
+Without /usr/bin/chromium the tests are skipped, unless REQUIRE_BROWSER=1, when they fail.
 """
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from test_app import ROOT, App
+from test_app import ROOT, App, _hub_cache
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
@@ -16,6 +17,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 ARTIFACTS = ROOT / "artifacts"
 WAIT_MS = 90_000  # a loaded 2-core CPU can take a while for the first forecast
+LAPTOP = {"width": 1400, "height": 900}
+PHONE = {"width": 390, "height": 844}
+MIN_CELL_PX = 48  # the grid's frames (64 px) as shown on a phone, in CSS pixels, at least
 
 
 def _unavailable(reason: str):
@@ -25,25 +29,50 @@ def _unavailable(reason: str):
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
+def app(tmp_path_factory):
     if not CHROMIUM.exists():
         _unavailable("no browser at /usr/bin/chromium (apt-get install -y chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         _unavailable("the playwright package is not installed")
-    app = App(tmp_path_factory.mktemp("browser")).wait()
-    ARTIFACTS.mkdir(exist_ok=True)
+    tmp = tmp_path_factory.mktemp("browser")
+    _hub_cache(tmp / "cache", "someone/tiny-convlstm", horizon=3, hidden_channels=[4])  # a Hub model, offline
+    running = App(tmp, env={"HF_HUB_CACHE": str(tmp / "cache")}).wait()
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(WAIT_MS)
-            page.goto(app.url)
-            yield page
-            browser.close()
+        yield running
     finally:
-        app.stop()
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(app):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+def open_page(browser, url: str, viewport: dict = LAPTOP):
+    """A fresh page (its own context: no session, cookies or clipboard shared), showing a forecast."""
+    context = browser.new_context(viewport=viewport)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(url)
+    wait_for_new_grid(page, None)
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(app, browser):
+    """The page the tests of the controls share."""
+    page = open_page(browser, app.url, {"width": 1280, "height": 900})
+    yield page
+    page.context.close()
 
 
 def grid_source(page, panel: str = "video") -> str | None:
@@ -59,20 +88,157 @@ def wait_for_new_grid(page, previous: str | None, panel: str = "video") -> str:
     return grid_source(page, panel)
 
 
+def shown_forecast(page) -> dict:
+    """The Moving MNIST controls and the scores table as the page shows them."""
+    return page.evaluate("""() => ({
+        seed: document.querySelector('#seed input').value,
+        digits: document.querySelector('#digits input[type=number]').value,
+        horizon: document.querySelector('#horizon input[type=number]').value,
+        scores: [...document.querySelectorAll('#video-scores [role=row]')].slice(1)
+            .map(row => [...row.querySelectorAll('.body-cell')].map(cell => cell.innerText.trim()))
+            .filter(row => row.length),
+    })""")
+
+
+def wait_for_scores(page, rows: list[list[str]]) -> None:
+    page.wait_for_function(
+        "(rows) => JSON.stringify([...document.querySelectorAll('#video-scores [role=row]')].slice(1)"
+        ".map(row => [...row.querySelectorAll('.body-cell')].map(cell => cell.innerText.trim()))"
+        ".filter(row => row.length)) === JSON.stringify(rows)", arg=rows, timeout=WAIT_MS)
+
+
+def box(page, selector: str) -> dict:
+    found = page.locator(selector).filter(visible=True).first.bounding_box()
+    assert found, f"{selector} is not on the page"
+    return found
+
+
+def wait_for_link_of(page, text: str) -> None:
+    """Until the page's link (kept in a hidden box) is that of the forecast shown: it follows the forecast."""
+    page.wait_for_function(
+        "(text) => { const el = document.querySelector('#share-query textarea, #share-query input');"
+        " return el && el.value.includes(text); }", arg=text, timeout=WAIT_MS)
+
+
+def copy_link(page) -> str:
+    page.locator("#copy-link").click()
+    field = page.locator("#share-link textarea, #share-link input").first
+    page.wait_for_function("(el) => el.value !== ''", arg=field.element_handle(), timeout=WAIT_MS)
+    return field.input_value()
+
+
+def api_scores(app, tmp_path, seed: int, digits: int, horizon: int) -> list[list[str]]:
+    result = app.client(tmp_path).predict(seed, digits, horizon, api_name="/forecast_moving_mnist")
+    return result[4]["metadata"]["display_value"]  # as the page formats them: "77.3", "0.188"
+
+
+def test_first_view_shows_a_finished_forecast_above_the_fold(browser, app):
+    page = open_page(browser, app.url, LAPTOP)  # no click: the start-up forecast is there
+    page.locator("#video-scores").get_by_text("optical flow").filter(visible=True).first.wait_for()
+    page.locator('#video-animation video[src*="comparison"], #video-animation-gif img[src*="comparison"]') \
+        .first.wait_for()
+    for selector in ("#video-grid img", "#video-scores", "#video-animation video, #video-animation-gif img",
+                     "#copy-link"):
+        found = box(page, selector)
+        assert found["y"] + found["height"] <= LAPTOP["height"], f"{selector} is below the fold: {found}"
+    assert page.get_by_text("vs 172.1 for optical flow").first.is_visible()  # the model, in one line
+    assert not page.get_by_text("Network:").first.is_visible()  # its details are folded away
+    page.wait_for_timeout(1500)  # let the video show a frame
+    page.screenshot(path=str(ARTIFACTS / "browser_first_view.png"))
+    page.context.close()
+
+
+def test_a_link_shows_its_forecast(browser, app, tmp_path):
+    expected = api_scores(app, tmp_path, 7, 1, 12)
+    page = open_page(browser, app.url + "?seed=7&digits=1&horizon=12")
+    wait_for_scores(page, expected)
+    assert {k: v for k, v in shown_forecast(page).items() if k != "scores"} == \
+        {"seed": "7", "digits": "1", "horizon": "12"}
+    assert "trained to forecast 10 frames" in page.locator("#video-notes").inner_text()  # 12 > 10: said so
+    page.context.close()
+
+
+def test_a_link_names_a_hub_model(browser, app):
+    page = open_page(browser, app.url + "?seed=3&digits=2&horizon=5&model=someone/tiny-convlstm")
+    page.get_by_text("trained to forecast 3 frames").first.wait_for()  # made by that model
+    assert "someone/tiny-convlstm" in page.locator("#model-line").inner_text()
+    wait_for_link_of(page, "model=someone")
+    assert parse_qs(urlsplit(copy_link(page)).query) == {
+        "seed": ["3"], "digits": ["2"], "horizon": ["5"], "model": ["someone/tiny-convlstm"]}
+    page.context.close()
+
+
+def test_a_bad_link_says_why_and_shows_the_start_up_forecast(browser, app):
+    page = open_page(browser, app.url + "?seed=7&digits=4&model=../secret")
+    page.get_by_text("The link's number of digits must be a whole number from 1 to 3").first.wait_for()
+    assert shown_forecast(page)["seed"] == "2015"
+    page.context.close()
+    page = open_page(browser, app.url + "?model=../secret")
+    page.get_by_text("not a Hugging Face Hub repo id").first.wait_for()
+    page.context.close()
+
+
+def test_copy_link_round_trips(browser, app, page):
+    page.locator("#seed input").fill("42")
+    page.locator("#digits input[type=number]").fill("1")
+    page.locator("#digits input[type=number]").press("Enter")
+    before = grid_source(page)
+    page.get_by_role("button", name="Forecast", exact=True).first.click()
+    wait_for_new_grid(page, before)
+    wait_for_link_of(page, "seed=42&digits=1")
+    link = copy_link(page)
+    assert parse_qs(urlsplit(link).query) == {"seed": ["42"], "digits": ["1"], "horizon": ["10"]}
+    assert link.startswith(app.url)  # window.location: the server's own address
+    assert page.evaluate("() => navigator.clipboard.readText()") == link
+    shown = shown_forecast(page)
+    fresh = open_page(browser, link)
+    wait_for_scores(fresh, shown["scores"])
+    assert shown_forecast(fresh) == shown
+    fresh.context.close()
+
+
+def test_phone_shows_the_forecast_readably(browser, app):
+    page = open_page(browser, app.url, PHONE)
+    page.locator("#video-scores").get_by_text("optical flow").filter(visible=True).first.wait_for()
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "browser_phone.png"))
+    page.screenshot(path=str(ARTIFACTS / "browser_phone_full.png"), full_page=True)
+    sizes = page.evaluate("""() => {
+        const grid = document.querySelector('#video-grid img');
+        const player = document.querySelector('#video-animation video, #video-animation-gif img');
+        return {grid: grid.getBoundingClientRect().width, gridNatural: grid.naturalWidth,
+                player: player.getBoundingClientRect().width,
+                playerNatural: player.videoWidth || player.naturalWidth,
+                page: document.documentElement.scrollWidth,
+                scores: document.querySelector('#video-scores').getBoundingClientRect().right}; }""")
+    cell = 64 * sizes["grid"] / sizes["gridNatural"]  # a frame of the grid (64 px in the picture), as shown
+    assert cell >= MIN_CELL_PX, sizes
+    assert sizes["player"] >= 0.9 * sizes["playerNatural"], sizes  # the animation's labels at their size
+    assert sizes["page"] <= PHONE["width"] and sizes["scores"] <= PHONE["width"], sizes  # only they scroll
+    page.context.close()
+
+
 def upload(page, path: Path) -> None:
-    """Put a file into the upload box and wait until the page shows it as uploaded (its name listed),
-    whatever the machine's load: the box's own file input, not whichever input comes first."""
+    """Put a file into the upload box and wait until the page shows it as uploaded (listed, with its
+    download link), whatever the machine's load: the box's own file input, not whichever input comes
+    first. The link's download name, not the text: a narrow column shortens the name shown."""
     page.get_by_role("tab", name="Your sequence").click()
     box = page.locator("#upload")
     box.wait_for(state="visible")
     box.locator('input[type="file"]').set_input_files(str(path))
-    box.get_by_text(path.name).first.wait_for(state="visible")
+    try:
+        box.locator(f'a[download="{path.name}"]').first.wait_for(state="visible")
+    except Exception:  # what the page showed instead, for whoever reads the CI artifacts
+        page.screenshot(path=str(ARTIFACTS / "browser_upload_failed.png"), full_page=True)
+        raise
 
 
 def test_moving_mnist_forecast(page):
-    page.get_by_text("ConvLSTM Nowcast").first.wait_for()
+    page.get_by_role("tab", name="Moving MNIST").click()
+    page.locator("#seed input").fill("1506")  # a forecast not shown yet: same inputs, same picture, same address
+    before = grid_source(page)
     page.get_by_role("button", name="Forecast", exact=True).first.click()
-    wait_for_new_grid(page, None)
+    wait_for_new_grid(page, before)
     page.locator('video[src*="comparison"], img[src*="comparison"]').first.wait_for()
     # the scores table (its visible copy), not the intro text
     page.locator("#video-scores").get_by_text("optical flow").filter(visible=True).first.wait_for()
@@ -85,6 +251,10 @@ def test_upload_forecast(page, tmp_path):
     upload(page, ROOT / "examples" / "moving_mnist_frames.zip")
     page.get_by_role("button", name="Forecast", exact=True).last.click()
     wait_for_new_grid(page, before)
+    page.locator('#video-downloads a[download="forecast_comparison.gif"]').first.wait_for()
+    # no link can carry an upload: the share control says so, and points at the GIF
+    wait_for_link_of(page, "can't travel in a link")
+    assert "forecast_comparison.gif" in copy_link(page)
     page.screenshot(path=str(ARTIFACTS / "browser_upload.png"), full_page=True)
 
 
@@ -99,6 +269,7 @@ def test_bad_upload_shows_the_error(page, tmp_path):
     bad = tmp_path / "holiday.gif"
     bad.write_text("this is text, not a picture")
     page.reload()
+    wait_for_new_grid(page, None)
     upload(page, bad)
     page.get_by_role("button", name="Forecast", exact=True).last.click()
     page.get_by_text("holiday.gif: this is not a picture that can be read").first.wait_for()
@@ -112,5 +283,6 @@ def test_radar_nowcast_tab(page):
     page.get_by_role("button", name="Generate and forecast").click()
     wait_for_new_grid(page, None, "radar")
     page.locator("#radar-scores").get_by_text("optical flow").filter(visible=True).first.wait_for()
+    page.locator('#radar-downloads a[download="forecast_comparison.gif"]').first.wait_for()
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "browser_radar.png"), full_page=True)
