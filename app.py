@@ -101,6 +101,9 @@ try:
 except CheckpointError as error:
     raise SystemExit(f"The app can't start: {error}") from None
 RADAR = load_model(RADAR_CHECKPOINT)  # the radar tab's model (5 frames in, 15 out)
+RADAR_KIND = "a ConvLSTM that moves the rain along the motion it predicts" if RADAR.forecast_head == "advection" \
+    else "the paper's ConvLSTM"
+REAL_RADAR_EXAMPLE = EXAMPLES / "radar" / "fmi_2016-09-28.npz"
 
 
 def horizon_info(loaded: registry.LoadedModel) -> str:
@@ -132,11 +135,12 @@ def show(comparison: compare.Comparison, files: showcase.Rendered, notes: tuple[
     )
 
 
-def run(model, frames, context, horizon, notes, progress) -> tuple:
+def run(model, frames, context, horizon, notes, progress, step_minutes=None) -> tuple:
     def report(fraction: float, text: str) -> None:
         progress(fraction, desc=text)
 
-    comparison = compare.compare(model, frames, context=context, horizon=horizon, progress=report)
+    comparison = compare.compare(model, frames, context=context, horizon=horizon, step_minutes=step_minutes,
+                                 progress=report)
     comparison.notes[:0] = notes
     return show(comparison, showcase.render(comparison, showcase.scratch_folder(), progress=report))
 
@@ -229,13 +233,14 @@ def forecast_radar(seed: int, intensity: float, motion: str, progress=gr.Progres
 
 
 @gpu
-def forecast_radar_upload(file: str, units: str, progress=gr.Progress()) -> tuple:  # noqa: B008
-    """Nowcast your own rain-radar loop with the radar ConvLSTM (its first 5 frames in, 15 out, 6 minutes
-    apart) beside optical flow and persistence, scored against the frames that follow.
+def forecast_radar_upload(file: str, units: str, step_minutes: float = 6, progress=gr.Progress()) -> tuple:  # noqa: B008
+    """Nowcast your own rain-radar loop with the radar ConvLSTM (its first 5 frames in, 15 out) beside
+    optical flow and persistence, scored against the frames that follow.
 
     Args:
         file: the loop: .npy/.npz of rain rates (mm/h) or reflectivity (dBZ), or gray pictures/GIF (0-255 = 0-60 dBZ)
         units: the units of .npy/.npz values: mm/h or dBZ
+        step_minutes: minutes between the loop's frames, for the lead times shown (the model steps one frame at a time)
         progress: (set by the app)
 
     Returns:
@@ -249,7 +254,8 @@ def forecast_radar_upload(file: str, units: str, progress=gr.Progress()) -> tupl
             raise ValueError("Choose a radar file to upload first.")
         upload = io.load_sequence(file, raw=True)
         rain = radar.rain_from_upload(upload.frames, units, from_pixels=upload.from_pixels, name=Path(file).name)
-        return run(RADAR, rain, RADAR.context_frames, RADAR.horizon, upload.notes, progress)
+        step = compare.whole_number("The minutes between frames", step_minutes, 1, 60)
+        return run(RADAR, rain, RADAR.context_frames, RADAR.horizon, upload.notes, progress, step_minutes=step)
     except ValueError as error:  # SequenceError is a ValueError
         raise gr.Error(str(error)) from None
 
@@ -518,10 +524,10 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
                     OUTPUTS = forecast_panel(scales.SCALES["unit"], "video", [link_query, copy_link, link_box])
         with gr.Tab("Radar nowcast"):
             gr.Markdown(
-                f"Rain radar, as in the paper: {RADAR.context_frames} frames (6 minutes apart) in, "
-                f"{RADAR.horizon} out ({6 * RADAR.horizon} minutes), with the bundled `checkpoints/radar` model "
-                f"({RADAR.num_parameters():,} parameters, trained briefly on a CPU: optical flow still beats it; "
-                "see its model card). Generate a synthetic radar loop, or upload "
+                f"Rain radar, as in the paper: {RADAR.context_frames} frames in, {RADAR.horizon} out, with the "
+                f"bundled `checkpoints/radar` model ({RADAR_KIND}, {RADAR.num_parameters():,} parameters, trained "
+                "on synthetic radar on a CPU; its model card compares it with optical flow and pysteps on real "
+                "radar). Try the **real example** below (one click), generate a synthetic loop, or upload "
                 "one: `.npy`/`.npz` of rain rates in mm/h or reflectivity in dBZ (say which), or gray "
                 "pictures/GIF where pixel 0–255 means 0–60 dBZ. Colours: the usual reflectivity scale. "
                 "Scores at 0.5 mm/h unless named: CSI, POD, FAR (rain = more than the threshold), "
@@ -535,13 +541,22 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
             with gr.Row(equal_height=True):
                 radar_file = gr.File(label="Or upload a radar loop", file_count="single", elem_id="radar-upload")
                 units = gr.Radio(list(radar.UPLOAD_UNITS), value="mm/h", label="Units of .npy/.npz values")
+                step_minutes = gr.Number(value=RADAR.step_minutes, label="Minutes between frames", precision=0,
+                                         minimum=1, maximum=60)
                 radar_upload_button = gr.Button("Forecast the upload")
+            radar_examples = gr.Examples(
+                [[str(REAL_RADAR_EXAMPLE), "mm/h", 5]], inputs=[radar_file, units, step_minutes],
+                label="Real radar (click to run): a rain band over Finland, 2016-09-28 14:45-16:20 UTC, 5-minute "
+                      "frames. Data: Finnish Meteorological Institute, CC BY 4.0; converted to rain rate, "
+                      "3×3 block-averaged, one 100×100 window", api_visibility="private")
             RADAR_OUTPUTS = forecast_panel(scales.scale_named(RADAR.value_transform), "radar")
             for event in (
                 radar_button.click(forecast_radar, [radar_seed, intensity, motion], RADAR_OUTPUTS,
                                    api_name="forecast_radar"),
-                radar_upload_button.click(forecast_radar_upload, [radar_file, units], RADAR_OUTPUTS,
+                radar_upload_button.click(forecast_radar_upload, [radar_file, units, step_minutes], RADAR_OUTPUTS,
                                           api_name="forecast_radar_upload"),
+                radar_examples.load_input_event.then(forecast_radar_upload, [radar_file, units, step_minutes],
+                                                     RADAR_OUTPUTS, api_visibility="private"),
             ):
                 event.success(video_or_gif, RADAR_OUTPUTS[2], RADAR_OUTPUTS[1:3], api_visibility="private")
 

@@ -201,6 +201,17 @@ def test_forecast_radar_generated_and_uploaded(client, tmp_path):
     assert Image.open(upload[GRID]).size[0] > 60  # the frames, drawn with the legend
 
 
+def test_the_real_radar_example_with_its_own_time_step(client):
+    real = handle_file(str(ROOT / "examples" / "radar" / "fmi_2016-09-28.npz"))
+    result = client.predict(real, "mm/h", 5, api_name="/forecast_radar_upload")
+    check_forecast(result, 15, (100, 100), pages=5 + 15)
+    assert [row[0] for row in result[PLOT]["data"][:15]] == [5 * k for k in range(1, 16)]  # 5-minute frames
+    csi = {row[0]: row[1] for row in result[SCORES]["data"]}
+    assert all(0 < value <= 1 for value in csi.values())  # rain to score at every lead time
+    with pytest.raises(AppError, match="less than minimum value 1"):  # gradio checks the number first
+        client.predict(real, "mm/h", 0, api_name="/forecast_radar_upload")
+
+
 def test_a_radar_model_is_refused_for_the_video_tabs(client):
     with pytest.raises(AppError, match=r"rain rate in mm/h.*Still using"):
         client.predict(str(ROOT / "checkpoints" / "radar"), "", api_name="/load_model")

@@ -286,3 +286,15 @@ def test_radar_nowcast_tab(page):
     page.locator('#radar-downloads a[download="forecast_comparison.gif"]').first.wait_for()
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "browser_radar.png"), full_page=True)
+
+
+def test_the_real_radar_example_runs_on_click(page):
+    page.reload()
+    page.get_by_role("tab", name="Radar nowcast").click()
+    before = grid_source(page, "radar")
+    page.get_by_text("fmi_2016-09-28.npz").first.click()
+    wait_for_new_grid(page, before, "radar")
+    page.get_by_text("Finnish Meteorological Institute, CC BY 4.0").first.wait_for()  # the credit is on the page
+    page.locator("#radar-scores").get_by_text("optical flow").filter(visible=True).first.wait_for()
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "browser_radar_real.png"), full_page=True)
