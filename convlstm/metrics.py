@@ -19,6 +19,9 @@ import numpy as np
 SSIM_WINDOW = 11  # Gaussian window of Wang et al. (2004): 11 taps, σ = 1.5
 SSIM_SIGMA = 1.5
 SSIM_K1, SSIM_K2 = 0.01, 0.03
+# OpenSTL's SSIM: scikit-image's structural_similarity on float frames with its defaults (see ssim_openstl).
+OPENSTL_SSIM_WINDOW = 7  # uniform window
+OPENSTL_SSIM_DATA_RANGE = 2.0  # a float image's range in scikit-image's dtype table, -1..1
 PSNR_MIN_MSE = 1e-10  # a perfect frame scores 100 dB instead of infinity
 BCE_EPS = 1e-7
 
@@ -66,18 +69,44 @@ def ssim(pred, truth) -> np.ndarray:
         raise ValueError(f"SSIM needs frames of at least {SSIM_WINDOW}×{SSIM_WINDOW} pixels, got {H}×{W}")
     x, y = pred.reshape(-1, H, W), truth.reshape(-1, H, W)  # (M, H, W)
     # All five local statistics of all frames in one filtering call.
-    mu_x, mu_y, xx, yy, xy = _gaussian_valid(np.stack([x, y, x * x, y * y, x * y]))  # (M, H', W') each
+    kernel = cv2.getGaussianKernel(SSIM_WINDOW, SSIM_SIGMA, cv2.CV_64F)
+    mu_x, mu_y, xx, yy, xy = _filter_valid(np.stack([x, y, x * x, y * y, x * y]), kernel)  # (M, H', W') each
     var_x, var_y, cov = xx - mu_x**2, yy - mu_y**2, xy - mu_x * mu_y
     c1, c2 = SSIM_K1**2, SSIM_K2**2  # data range 1
     s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
     return s.mean(axis=(-2, -1)).reshape(lead)
 
 
-def _gaussian_valid(maps: np.ndarray) -> np.ndarray:
-    """Gaussian-filter (..., H, W) images, keeping only pixels whose window lies inside the frame."""
+def ssim_openstl(pred, truth) -> np.ndarray:
+    """SSIM of each frame as OpenSTL reports it, (T,) or (N, T).
+
+    OpenSTL (``openstl/core/metrics.py``) calls ``skimage.metrics.structural_similarity`` on float
+    frames without ``data_range``; in the scikit-image versions it used that meant a 7×7 uniform
+    window, sample covariance (N/(N−1), N = 49), K1 = 0.01, K2 = 0.03 and data range 2 (the float
+    dtype's −1…1), averaged over the 'valid' region (3 pixels from each edge left out): today's
+    ``structural_similarity(p, t, win_size=7, data_range=2.0)``. The constants C1, C2 are four
+    times those of data range 1, which lifts SSIM where both frames are flat and dark, as the
+    black background of Moving MNIST is: quote this one beside OpenSTL's tables, ``ssim`` (Wang et
+    al.'s Gaussian window, data range 1) everywhere else. Frames must be ≥ 7×7."""
+    pred, truth = _pair(pred, truth)
+    *lead, H, W = pred.shape
+    w = OPENSTL_SSIM_WINDOW
+    if min(H, W) < w:
+        raise ValueError(f"OpenSTL's SSIM needs frames of at least {w}×{w} pixels, got {H}×{W}")
+    x, y = pred.reshape(-1, H, W), truth.reshape(-1, H, W)  # (M, H, W)
+    mu_x, mu_y, xx, yy, xy = _filter_valid(np.stack([x, y, x * x, y * y, x * y]), np.full((w, 1), 1 / w))
+    sample = w * w / (w * w - 1)
+    var_x, var_y, cov = sample * (xx - mu_x**2), sample * (yy - mu_y**2), sample * (xy - mu_x * mu_y)
+    c1, c2 = (SSIM_K1 * OPENSTL_SSIM_DATA_RANGE) ** 2, (SSIM_K2 * OPENSTL_SSIM_DATA_RANGE) ** 2
+    s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    return s.mean(axis=(-2, -1)).reshape(lead)
+
+
+def _filter_valid(maps: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Filter (..., H, W) images with the separable kernel k (an odd column of taps) in both
+    directions, keeping only pixels whose window lies inside the frame."""
     *lead, H, W = maps.shape
-    k = cv2.getGaussianKernel(SSIM_WINDOW, SSIM_SIGMA, cv2.CV_64F)
-    r = SSIM_WINDOW // 2
+    r = len(k) // 2
     # Frames are stacked into one tall image: the vertical filter mixes neighbouring frames only
     # in the r rows at each frame's top and bottom, and those rows are cropped away.
     tall = cv2.sepFilter2D(maps.reshape(-1, W), cv2.CV_64F, k, k, borderType=cv2.BORDER_REFLECT)

@@ -103,7 +103,7 @@ class EncoderForecaster(
         frames: torch.Tensor,
         horizon: int,
         targets: torch.Tensor | None = None,
-        teacher_forcing: float = 0.0,
+        teacher_forcing: float | torch.Tensor = 0.0,
     ) -> torch.Tensor:
         self._check(frames, horizon)
         B, T, C, H, W = frames.shape
@@ -113,7 +113,9 @@ class EncoderForecaster(
         _, states = self.encoder(x)
 
         use_truth = None
-        if targets is not None and teacher_forcing > 0:
+        # teacher_forcing may be a 0-d device tensor (a CUDA-graphed training step): then always draw,
+        # as asking "> 0" would wait for the device.
+        if self.autoregressive and targets is not None and (torch.is_tensor(teacher_forcing) or teacher_forcing > 0):
             truth = F.pixel_unshuffle(targets.flatten(0, 1), p).unflatten(0, (B, -1))  # (B, horizon, C·p², h, w)
             use_truth = torch.rand(B, horizon, 1, 1, 1, device=frames.device) < teacher_forcing
 

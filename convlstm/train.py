@@ -6,6 +6,10 @@
 The schedule (warm-up then cosine, and scheduled sampling) follows training *progress*, the
 larger of steps/--max-steps and minutes/--max-minutes, so a wall-clock budget gets a whole
 schedule. Each rank streams its own sequences; rank 0 evaluates, logs and saves.
+
+--cuda-graph captures the whole step (forward, loss, backward, clipping, AdamW) in a CUDA graph
+and replays it: at small batches a step is otherwise bound by kernel launches (convlstm.graphed).
+--init-from continues a checkpoint: its architecture wins, and it is validated before the first step.
 """
 
 from __future__ import annotations
@@ -22,10 +26,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from . import data, metrics, radar
+from . import data, graphed, metrics, radar
 from .cell import PEEPHOLE_MODES, compile_gate_update
 from .inference import forecast, load_model
 from .model import EncoderForecaster
@@ -58,7 +61,7 @@ class TrainConfig:
     num_digits: int = _flag(2, "digits per Moving MNIST sequence")
     # optimisation
     loss: str = _flag("bce", "per-pixel binary cross-entropy on logits (paper) or MSE on probabilities",
-                      choices=("bce", "mse"))
+                      choices=graphed.LOSSES)
     lr: float = _flag(1e-3, "peak learning rate (AdamW)")
     weight_decay: float = _flag(0.0, "AdamW weight decay")
     batch_size: int = _flag(16, "sequences per step per process")
@@ -67,19 +70,26 @@ class TrainConfig:
     warmup_steps: int = _flag(100, "linear learning-rate warm-up")
     min_lr_ratio: float = _flag(0.02, "final lr as a fraction of --lr")
     grad_clip: float = _flag(1.0, "clip the gradient norm to this")
-    teacher_forcing_until: float = _flag(0.5, "autoregressive only: feed true frames with probability falling "
-                                              "from 1 to 0 by this fraction of training")
+    teacher_forcing_start: float = _flag(1.0, "autoregressive only: the probability of feeding the true frame "
+                                              "instead of the model's own prediction at the start of training "
+                                              "(continuing a model that already feeds itself: start low)")
+    teacher_forcing_until: float = _flag(0.5, "autoregressive only: that probability falls linearly to 0 by this "
+                                              "fraction of training")
     # evaluation and logging
     eval_every: int = _flag(500, "validate every this many steps")
     eval_sequences: int = _flag(500, "validation sequences (fixed validation split)")
     log_every: int = _flag(25, "log every this many steps")
     seed: int = _flag(0, "seed for weights and the data stream")
+    data_chunk: int = _flag(1, "generate this many batches per call of the data generator (one large call "
+                               "instead of many small ones: the radar generator is launch-bound on a GPU)")
     # speed
     device: str = _flag("auto", "'auto', 'cpu', 'cuda', 'cuda:1', ...")
     bf16: bool = _flag(True, "bf16 autocast on CUDA")
     compile: str = _flag("none", "torch.compile the cells' pointwise gate math (fast to compile), or the whole model",
                          choices=("none", "gates", "model"))
     channels_last: bool = _flag(False, "channels_last memory format (CUDA)")
+    cuda_graph: bool = _flag(False, "capture the whole training step in a CUDA graph and replay it (CUDA, one "
+                                    "process; for small batches, where eager steps are launch-bound)")
     save_dtype: str = _flag("float32", "dtype of the saved weights (float16 halves the file)",
                             choices=("float32", "float16"))
     progress_bar: bool = _flag(True, "a tqdm progress bar (else plain log lines)")
@@ -93,6 +103,15 @@ class TrainConfig:
             default_context, default_horizon = 10, 10
         self.context_frames = self.context_frames or default_context
         self.horizon = self.horizon or default_horizon
+        if not 0 <= self.teacher_forcing_start <= 1:
+            raise ValueError(f"teacher_forcing_start is a probability, got {self.teacher_forcing_start}")
+        if self.data_chunk < 1:
+            raise ValueError(f"data_chunk must be at least 1, got {self.data_chunk}")
+        if self.cuda_graph and self.compile == "model":
+            raise ValueError("--cuda-graph captures the step around the model's own code: combine it with "
+                             "--compile gates (fused gate kernels inside the graph) or none, not --compile model")
+        if self.cuda_graph and self.device == "cpu":
+            raise ValueError("--cuda-graph needs a CUDA device (--device cuda or auto on a GPU machine)")
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
@@ -117,6 +136,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
 
 
 def make_model(config: TrainConfig) -> EncoderForecaster:
+    """A new model from the config, or with --init-from the checkpoint's (see with_architecture_of)."""
     if config.init_from:
         return load_model(config.init_from, device="cpu")
     contract = dict(frame_size=radar.SIZE, value_transform="dbz60", step_minutes=radar.STEP_MINUTES) \
@@ -128,18 +148,58 @@ def make_model(config: TrainConfig) -> EncoderForecaster:
     )
 
 
-def make_data(config: TrainConfig, device: torch.device, rank: int):
-    """A stream of training batches (B, T, H, W) on `device` in the model's [0, 1] scale, and the
-    fixed validation set (numpy) in the data's own units (mm/h for radar), as people would pass it."""
+def with_architecture_of(config: TrainConfig, model: EncoderForecaster) -> TrainConfig:
+    """The config with the model's architecture fields, so that a run continued from a checkpoint
+    records (and schedules, e.g. scheduled sampling) what it actually trains."""
+    cell = model.encoder.cells[0]
+    return dataclasses.replace(config, hidden_channels=list(model.hidden_channels),
+                               kernel_size=cell.gates.kernel_size[0], patch_size=model.patch_size,
+                               peephole=cell.peephole, autoregressive=model.autoregressive)
+
+
+def make_stream(config: TrainConfig, device: torch.device, rank: int = 0):
+    """Endless training batches (B, T, H, W) on `device` in the model's [0, 1] scale, made
+    `data_chunk` batches at a time."""
+    frames = config.context_frames + config.horizon
+    size, seed = config.batch_size * config.data_chunk, config.seed + 1000 * rank
+    if config.dataset == "radar":
+        stream = radar.RadarStream(size, seed=seed, frames=frames, device=device)
+    else:
+        stream = data.MovingMNISTStream(size, seed=seed, split="train", num_digits=config.num_digits,
+                                        frames=frames, device=device)
+    return stream if config.data_chunk == 1 else _Batches(stream, config.batch_size)
+
+
+class _Batches:
+    """Batches of `batch_size` cut from the larger batches of `stream`."""
+
+    def __init__(self, stream, batch_size: int):
+        self.stream, self.batch_size, self.block, self.next = stream, batch_size, None, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> torch.Tensor:
+        if self.block is None or self.next >= len(self.block):
+            self.block, self.next = next(self.stream), 0
+        batch = self.block[self.next:self.next + self.batch_size]
+        self.next += self.batch_size
+        return batch
+
+
+def make_val(config: TrainConfig) -> np.ndarray:
+    """The fixed validation set (numpy) in the data's own units (mm/h for radar), as people would pass it."""
     frames = config.context_frames + config.horizon
     if config.dataset == "radar":
-        stream = radar.RadarStream(config.batch_size, seed=config.seed + 1000 * rank, frames=frames, device=device)
         val = radar.radar_evaluation_set("val", n=config.eval_sequences)[:, :frames]
     else:
-        stream = data.MovingMNISTStream(config.batch_size, seed=config.seed + 1000 * rank, split="train",
-                                        num_digits=config.num_digits, frames=frames, device=device)
         val = data.evaluation_set("val", n=config.eval_sequences, num_digits=config.num_digits)[:, :frames]
-    return stream, np.ascontiguousarray(val, dtype=np.float32)
+    return np.ascontiguousarray(val, dtype=np.float32)
+
+
+def make_data(config: TrainConfig, device: torch.device, rank: int):
+    """make_stream and make_val."""
+    return make_stream(config, device, rank), make_val(config)
 
 
 def lr_factor(step: int, progress: float, config: TrainConfig) -> float:
@@ -148,11 +208,12 @@ def lr_factor(step: int, progress: float, config: TrainConfig) -> float:
     return warmup * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
 
 
-def loss_fn(logits: torch.Tensor, targets: torch.Tensor, kind: str) -> torch.Tensor:
-    logits = logits.float()
-    if kind == "bce":
-        return F.binary_cross_entropy_with_logits(logits, targets)
-    return F.mse_loss(torch.sigmoid(logits), targets)
+def teacher_forcing(progress: float, config: TrainConfig) -> float:
+    """Scheduled sampling: the probability of feeding the true frame, falling linearly from
+    --teacher-forcing-start to 0 at --teacher-forcing-until; always 0 for the paper's forecaster."""
+    if not config.autoregressive or config.teacher_forcing_until <= 0:
+        return 0.0
+    return config.teacher_forcing_start * max(0.0, 1 - progress / config.teacher_forcing_until)
 
 
 def validate(model: EncoderForecaster, val: np.ndarray, config: TrainConfig) -> dict:
@@ -186,6 +247,9 @@ def train(config: TrainConfig) -> dict:
     {"best": best validation record, "steps", "sequences", "minutes", "sequences_per_s", "device"}."""
     # --- set-up: processes, device, model, data
     distributed = "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1
+    if distributed and config.cuda_graph:
+        raise ValueError("--cuda-graph trains in one process: DistributedDataParallel's gradient all-reduce "
+                         "runs outside the captured step; drop --cuda-graph or run without torchrun")
     if distributed:
         dist.init_process_group("nccl" if torch.cuda.is_available() and config.device != "cpu" else "gloo")
     rank = dist.get_rank() if distributed else 0
@@ -204,6 +268,8 @@ def train(config: TrainConfig) -> dict:
     bf16 = config.bf16 and device.type == "cuda"
 
     model = make_model(config).to(device).train()
+    if config.init_from:
+        config = with_architecture_of(config, model)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
     if config.compile == "gates":
@@ -211,8 +277,11 @@ def train(config: TrainConfig) -> dict:
     elif config.compile == "model":
         model.compile(dynamic=False)
     ddp = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
-                                  fused=device.type == "cuda")
+    optimizer = graphed.make_optimizer(model, config, device, graphed=config.cuda_graph)
+    if config.cuda_graph:  # captured at the first step, replayed after
+        train_step = graphed.GraphedStep(model, optimizer, config, bf16=bf16)
+    else:
+        train_step = graphed.EagerStep(ddp, model, optimizer, config, bf16=bf16)
     stream, val = make_data(config, device, rank)
 
     out = Path(config.out)
@@ -234,8 +303,9 @@ def train(config: TrainConfig) -> dict:
             progress = float(shared)
         done = progress >= 1
 
-        # --- evaluate and checkpoint (rank 0)
-        if rank == 0 and (done or (step > 0 and step % config.eval_every == 0)):
+        # --- evaluate and checkpoint (rank 0); a continued model is scored before it trains too
+        due = step % config.eval_every == 0 if step > 0 else bool(config.init_from)
+        if rank == 0 and (done or due):
             record = {"step": step, "sequences": seen * world,
                       "minutes": (time.perf_counter() - start) / 60, **validate(model, val, config)}
             log.write(json.dumps({"event": "eval", **record}) + "\n")
@@ -247,27 +317,15 @@ def train(config: TrainConfig) -> dict:
         if done:
             break
 
-        # --- learning rate and scheduled sampling
-        for group in optimizer.param_groups:
-            group["lr"] = config.lr * lr_factor(step, progress, config)
-        teacher = max(0.0, 1 - progress / config.teacher_forcing_until) if config.autoregressive else 0.0
-
-        # --- forward, backward, clip, step
-        batch = next(stream)[:, :, None]  # (B, T, 1, H, W)
-        context, targets = batch[:, :config.context_frames], batch[:, config.context_frames:]
-        if config.channels_last:
-            context = context.contiguous()
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            logits = ddp(context, config.horizon, targets=targets, teacher_forcing=teacher)
-        loss = loss_fn(logits, targets, config.loss)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
+        # --- learning rate and scheduled sampling, then forward, backward, clip, step
+        lr = config.lr * lr_factor(step, progress, config)
+        teacher = teacher_forcing(progress, config)
+        batch = next(stream)  # (B, T, H, W)
+        loss = train_step(batch, lr, teacher)
         step += 1
         seen += len(batch)
         window_seen += len(batch)
-        if step == 1:  # the budget starts after the first step: compilation and autotuning are one-off costs
+        if step == 1:  # the budget starts after the first step: compilation, autotuning, capture are one-off
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             start = window_start = time.perf_counter()
@@ -277,7 +335,7 @@ def train(config: TrainConfig) -> dict:
         if rank == 0 and step % config.log_every == 0:
             now = time.perf_counter()
             rate = window_seen * world / (now - window_start)
-            entry = {"event": "train", "step": step, "loss": loss.item(), "lr": optimizer.param_groups[0]["lr"],
+            entry = {"event": "train", "step": step, "loss": loss.item(), "lr": lr,
                      "teacher_forcing": teacher, "sequences_per_s": rate, "minutes": (now - start) / 60}
             log.write(json.dumps(entry) + "\n")
             bar.set(progress, f"loss {entry['loss']:.4f}  {rate:.0f} seq/s  step {step}")

@@ -54,6 +54,43 @@ def test_ssim_rejects_frames_smaller_than_the_window():
         metrics.ssim(np.zeros((1, 10, 10)), np.zeros((1, 10, 10)))
 
 
+def openstl_ssim_reference(a, b):
+    # What OpenSTL's structural_similarity(p, t) on float frames computed in the scikit-image versions it
+    # used, with every default that matters spelled out (data_range=None then meant the float dtype's -1..1).
+    return structural_similarity(a, b, win_size=7, data_range=2.0, gaussian_weights=False,
+                                 use_sample_covariance=True, K1=0.01, K2=0.03)
+
+
+def moving_mnist_like_pairs():
+    from convlstm.data import moving_mnist
+
+    seqs = moving_mnist(2, seed=3, split="test").astype(np.float64)  # (2, 20, 64, 64): digits on black
+    truth = seqs[:, 10:]
+    blurry = np.stack([[cv2.GaussianBlur(f, (0, 0), 2.5) * 0.7 for f in s] for s in seqs[:, 9:19]])  # a grey haze
+    return truth, blurry
+
+
+def test_ssim_openstl_matches_scikit_image_with_openstls_convention():
+    rng = np.random.default_rng(11)
+    pairs = [(a, b) for a, b in image_pairs() if min(a.shape) >= 7]
+    pairs += [(rng.random((7, 7)), rng.random((7, 7))), (rng.random((9, 30)), rng.random((9, 30)))]
+    for a, b in pairs:
+        assert metrics.ssim_openstl(a[None], b[None])[0] == pytest.approx(openstl_ssim_reference(a, b), abs=1e-6)
+
+    truth, blurry = moving_mnist_like_pairs()
+    ours = metrics.ssim_openstl(blurry, truth)
+    assert ours.shape == (2, 10)  # per frame, (N, T)
+    expected = [[openstl_ssim_reference(blurry[n, t], truth[n, t]) for t in range(10)] for n in range(2)]
+    np.testing.assert_allclose(ours, expected, atol=1e-6)
+    # float32 frames, as OpenSTL passes them: the same numbers to float32 rounding.
+    np.testing.assert_allclose(metrics.ssim_openstl(blurry.astype(np.float32), truth.astype(np.float32)),
+                               expected, atol=1e-4)
+    # Data range 2 quadruples C1 and C2: the black background scores higher than with range 1.
+    assert (ours > metrics.ssim(blurry, truth)).all()
+    with pytest.raises(ValueError, match="7"):
+        metrics.ssim_openstl(np.zeros((1, 6, 6)), np.zeros((1, 6, 6)))
+
+
 def test_mse_and_mae_sum_over_the_pixels_of_each_frame():
     pred = np.array([[[0.0, 1.0], [0.5, 0.0]], [[0.2, 0.2], [0.2, 0.2]]])
     truth = np.array([[[0.0, 0.0], [1.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]])
