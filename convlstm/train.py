@@ -239,7 +239,18 @@ def save(model: EncoderForecaster, folder: Path, config: TrainConfig, record: di
 
 
 def write_training_json(folder: Path, config: TrainConfig, summary: dict) -> None:
-    (folder / "training.json").write_text(json.dumps({"config": dataclasses.asdict(config), **summary}, indent=2))
+    record = {"config": dataclasses.asdict(config), **summary, "earlier_runs": earlier_runs(config.init_from)}
+    (folder / "training.json").write_text(json.dumps(record, indent=2))
+
+
+def earlier_runs(init_from: str | None) -> list[dict]:
+    """The training records behind a checkpoint a run continues, oldest first: its own earlier runs,
+    then its run; so a checkpoint's training.json tells its whole training (a Hub id: not looked up)."""
+    path = Path(init_from) / "training.json" if init_from else None
+    if path is None or not path.is_file():
+        return []
+    record = json.loads(path.read_text())
+    return [*record.pop("earlier_runs", []), record]
 
 
 def train(config: TrainConfig) -> dict:

@@ -231,3 +231,15 @@ def test_on_a_gpu_each_replay_is_the_eager_step():
     assert graph_losses == pytest.approx(eager_losses, rel=1e-4)
     for a, b in zip(graph_params, eager_params, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_balanced_mse_weighs_heavy_rain_as_shi_et_al_2017():
+    from convlstm import radar
+    from convlstm.graphed import loss_fn
+
+    rain = torch.tensor([0.1, 1.0, 3.0, 40.0])  # mm/h: weights 1, 1, 2, 30
+    targets = radar.to_unit(rain).view(1, 1, 1, 2, 2)
+    prediction = targets - 0.1  # the same error everywhere
+    logits = torch.logit(prediction)
+    assert loss_fn(logits, targets, "bmse").item() == pytest.approx(0.01 * (1 + 1 + 2 + 30) / 4, rel=1e-4)
+    assert loss_fn(logits, targets, "mse").item() == pytest.approx(0.01, rel=1e-4)

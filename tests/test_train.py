@@ -78,3 +78,16 @@ def test_evaluate_cli_writes_every_method_and_metric(tmp_path):
     assert results["sequences"] == 6
     table = out.with_suffix(".md").read_text()
     assert "| optical flow |" in table and "SSIM (OpenSTL)" in table
+
+
+@pytest.mark.slow
+def test_a_continued_run_records_the_runs_before_it(tmp_path, one_torch_thread):
+    def run(out, *extra):
+        return train(parse_args([*TINY, "--out", str(out), "--max-steps", "2", "--eval-every", "2", *extra]))
+
+    run(tmp_path / "a")
+    run(tmp_path / "b", "--init-from", str(tmp_path / "a" / "best"))
+    run(tmp_path / "c", "--init-from", str(tmp_path / "b" / "best"))
+    history = json.loads((tmp_path / "c" / "best" / "training.json").read_text())["earlier_runs"]
+    assert [r["config"]["out"] for r in history] == [str(tmp_path / "a"), str(tmp_path / "b")]  # oldest first
+    assert all(r["steps"] == 2 and "earlier_runs" not in r for r in history)
