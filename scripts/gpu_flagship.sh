@@ -56,7 +56,7 @@ BATCH=${BATCH:-$([ "$dry" = 1 ] && echo 2 || echo 16)}
 # batches made 16 at a time on the GPU (one generator call instead of sixteen).
 MNIST_RECIPE=${MNIST_RECIPE:-"--batch-size $BATCH --lr 1e-3 --warmup-steps 200 --min-lr-ratio 0.02 --loss bce
   --teacher-forcing-start 0 --data-chunk 16 --eval-every 2500 --eval-sequences 500 --log-every 250"}
-RADAR_RECIPE=${RADAR_RECIPE:-"--batch-size $BATCH --lr 1e-3 --warmup-steps 100 --min-lr-ratio 0.02 --loss bce
+RADAR_RECIPE=${RADAR_RECIPE:-"--batch-size $BATCH --lr 1e-3 --warmup-steps 100 --min-lr-ratio 0.02 --loss bmse
   --data-chunk 16 --eval-every 2500 --eval-sequences 64 --log-every 250"}
 if [ "$dry" = 1 ]; then
   budget() { echo "--max-steps 1 --max-minutes 60"; }  # a step, not minutes: a dry run is about the plumbing
