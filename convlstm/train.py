@@ -78,6 +78,8 @@ class TrainConfig:
     # evaluation and logging
     eval_every: int = _flag(500, "validate every this many steps")
     eval_sequences: int = _flag(500, "validation sequences (fixed validation split)")
+    select_by: str = _flag("val_mse", "the validation score that picks the best checkpoint: MSE/frame, or the "
+                                      "training loss (--loss) itself", choices=("val_mse", "val_loss"))
     log_every: int = _flag(25, "log every this many steps")
     seed: int = _flag(0, "seed for weights and the data stream")
     data_chunk: int = _flag(1, "generate this many batches per call of the data generator (one large call "
@@ -224,8 +226,10 @@ def validate(model: EncoderForecaster, val: np.ndarray, config: TrainConfig) -> 
     context, truth = val[:, :config.context_frames], val[:, config.context_frames:][:, :config.horizon]
     pred, truth = encode(forecast(model, context, config.horizon)), encode(truth)
     model.train(was_training)
+    logits = torch.logit(torch.from_numpy(np.ascontiguousarray(pred)), eps=1e-6)
     return {"val_mse": float(metrics.mse(pred, truth).mean()),
-            "val_bce": float(metrics.bce(pred, truth).sum(-1).mean())}
+            "val_bce": float(metrics.bce(pred, truth).sum(-1).mean()),
+            "val_loss": float(graphed.loss_fn(logits, torch.from_numpy(np.ascontiguousarray(truth)), config.loss))}
 
 
 def save(model: EncoderForecaster, folder: Path, config: TrainConfig, record: dict) -> None:
@@ -321,7 +325,7 @@ def train(config: TrainConfig) -> dict:
                       "minutes": (time.perf_counter() - start) / 60, **validate(model, val, config)}
             log.write(json.dumps({"event": "eval", **record}) + "\n")
             log.flush()
-            if not best or record["val_mse"] < best["val_mse"]:
+            if not best or record[config.select_by] < best[config.select_by]:
                 best = record
                 save(model, out / "best", config, {"best": record, "device": _device_name(device)})
             bar.write(f"step {step}: val MSE/frame {record['val_mse']:.1f}, val BCE/seq {record['val_bce']:.0f}")
