@@ -38,8 +38,7 @@ import huggingface_hub  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from convlstm import CheckpointError, compare, io, load_model, radar, registry, scales, showcase  # noqa: E402
-from convlstm.inference import RADAR_CHECKPOINT  # noqa: E402
-from convlstm.inference import _reason as checkpoint_reason  # noqa: E402
+from convlstm.inference import RADAR_CHECKPOINT, failure_reason  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 CONCURRENCY = 2  # forecasts running at once; the rest wait in the queue (a CPU Space has 2 cores)
@@ -365,7 +364,7 @@ def link_model(link: dict) -> registry.LoadedModel:
         try:
             huggingface_hub.hf_hub_download(source, "config.json", revision=link["revision"])
         except Exception as error:  # offline, no such repo or revision: the loader's words for it
-            raise CheckpointError(f"could not load a model from {source}: {checkpoint_reason(error)}") from None
+            raise CheckpointError(f"could not load a model from {source}: {failure_reason(error)}") from None
         raise CheckpointError(f"{source} can't be loaded from a link on this server")
     loaded = MODELS.load(source, link["revision"])
     if loaded.model.value_transform != "unit":

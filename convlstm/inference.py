@@ -49,11 +49,13 @@ def load_model(
             revision=revision, cache_dir=cache_dir, map_location="cpu", strict=True,
         )
     except Exception as error:  # the hub, safetensors and torch each raise their own types
-        raise CheckpointError(f"could not load a model from {source!s}: {_reason(error)}") from error
+        raise CheckpointError(f"could not load a model from {source!s}: {failure_reason(error)}") from error
     return model.float().to(device).eval()
 
 
-def _reason(error: Exception) -> str:
+def failure_reason(error: Exception) -> str:
+    """Why a model could not be loaded, in words for the person who asked (the hub, safetensors and torch
+    each raise their own types)."""
     name = type(error).__name__
     if name in ("LocalEntryNotFoundError", "OfflineModeIsEnabled"):
         return "it is not in the local cache and the Hub can't be reached (offline)"
