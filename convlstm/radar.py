@@ -64,36 +64,40 @@ REFLECTIVITY_COLORS = (
 )
 
 
-def radar(n: int, *, seed: int, frames: int = FRAMES, size: int = SIZE, intensity: float = 1.0,
+def radar(n: int, *, seed: int, first: int = 0, frames: int = FRAMES, size: int = SIZE, intensity: float = 1.0,
           motion: str = "mixed", growth_decay: bool = True, device: str = "cpu") -> np.ndarray:
-    """``n`` sequences of rain rate in mm/h, float32 (n, frames, size, size), the same for a seed.
+    """Sequences ``first`` … ``first + n - 1`` of a seed's rain, in mm/h, float32 (n, frames, size, size).
 
     Generated in chunks of ``CHUNK`` with seeds derived from (seed, chunk index) and drawn on the
-    CPU, so the first k sequences do not depend on n and do not depend on ``device``.
+    CPU, so sequence k is the same whatever n and ``first`` are, and on every ``device``; a slice
+    of a long set costs only its own chunks.
     """
     _check(n, frames, size, intensity, motion)
+    if first < 0:
+        raise ValueError(f"first must be >= 0, got {first}")
     out = np.empty((n, frames, size, size), np.float32)
-    for start in range(0, n, CHUNK):
+    for start in range(first - first % CHUNK, first + n, CHUNK):
         chunk_seed = int(np.random.SeedSequence((seed, start // CHUNK)).generate_state(1)[0])
         generator = torch.Generator().manual_seed(chunk_seed)
         batch = generate_radar(CHUNK, generator=generator, frames=frames, size=size, intensity=intensity,
-                               motion=motion, growth_decay=growth_decay, device=device)
-        out[start:start + CHUNK] = batch[:n - start].cpu().numpy()
+                               motion=motion, growth_decay=growth_decay, device=device).cpu().numpy()
+        lo, hi = max(start, first), min(start + CHUNK, first + n)  # the part of this chunk asked for
+        out[lo - first:hi - first] = batch[lo - start:hi - start]
     return out
 
 
-def radar_evaluation_set(split: str = "test", n: int | None = None) -> np.ndarray:
-    """The fixed validation (500) or test (1,000) sequences, or their first ``n``; mm/h.
+def radar_evaluation_set(split: str = "test", n: int | None = None, first: int = 0) -> np.ndarray:
+    """The fixed validation (500) or test (1,000) sequences, or ``n`` of them from ``first``; mm/h.
 
-    The full test set is 800 MB of float32: pass ``n`` to take a prefix.
+    The full test set is 800 MB of float32: take it in slices.
     """
     if split not in EVALUATION_SIZES:
         raise ValueError(f"split must be one of {tuple(EVALUATION_SIZES)}, got {split!r}")
     size = EVALUATION_SIZES[split]
-    n = size if n is None else n
-    if not 1 <= n <= size:
-        raise ValueError(f"the {split} set has {size} sequences; n must be in 1..{size}, got {n}")
-    return radar(n, seed=VAL_SEED if split == "val" else TEST_SEED)
+    n = size - first if n is None else n
+    if not (1 <= n and 0 <= first and first + n <= size):
+        raise ValueError(f"the {split} set has {size} sequences; asked for {n} from {first}")
+    return radar(n, seed=VAL_SEED if split == "val" else TEST_SEED, first=first)
 
 
 class RadarStream:

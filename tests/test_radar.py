@@ -92,6 +92,8 @@ def test_stream_yields_fresh_unit_batches():
 
 
 def test_evaluation_set_is_prefix_stable():
+    middle = rd.radar_evaluation_set("val", n=5, first=6)  # across a chunk boundary
+    np.testing.assert_array_equal(middle, rd.radar_evaluation_set("val", n=11)[6:])
     some = rd.radar_evaluation_set("val", n=3)
     more = rd.radar_evaluation_set("val", n=rd.CHUNK + 2)  # spans two chunks
     np.testing.assert_array_equal(some, more[:3])
