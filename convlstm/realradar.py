@@ -247,13 +247,12 @@ def main(argv: list[str] | None = None) -> None:
                         "(_SOURCE.png) go beside it")
     args = p.parse_args(argv)
 
-    models = dict(spec.split("=", 1) for spec in (args.model or ["ConvLSTM=checkpoints/radar"]))
-    models = {name: load_model(folder, device="cpu") for name, folder in models.items()}
+    folders = dict(spec.split("=", 1) for spec in (args.model or ["ConvLSTM=checkpoints/radar"]))
+    models = {name: load_model(folder, device="cpu") for name, folder in folders.items()}
     start = time.perf_counter()
     all_ = all_samples(Path(args.data))
     results = evaluate(models, all_)
-    results["models"] = {name: str(folder) for name, folder in zip(models, args.model or ["checkpoints/radar"],
-                                                                    strict=True)}
+    results["models"] = folders
     results["seconds"] = time.perf_counter() - start
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
