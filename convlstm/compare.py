@@ -32,7 +32,7 @@ MAX_CONTEXT = 50
 Progress = Callable[[float, str], None]
 
 
-def _no_progress(fraction: float, text: str) -> None:
+def no_progress(fraction: float, text: str) -> None:
     pass
 
 
@@ -40,7 +40,7 @@ BASELINES = {"optical flow": baselines.optical_flow, "persistence": baselines.pe
 
 
 def method_forecasts(model: EncoderForecaster, context: np.ndarray, horizon: int, *, with_baselines: bool = True,
-                     precision: str = "auto", progress: Progress = _no_progress,
+                     precision: str = "auto", progress: Progress = no_progress,
                      seconds: dict[str, float] | None = None) -> dict[str, np.ndarray]:
     """Forecasts {method: (N, horizon, H, W)} of sequences ``context`` (N, T, H, W), in the units
     of the model's value scale (in and out), in METHODS order; ``precision`` as convlstm.forecast's.
@@ -89,7 +89,7 @@ class Comparison:
 
 
 def compare(model: EncoderForecaster, frames: np.ndarray, *, context: int, horizon: int,
-            step_minutes: float | None = None, progress: Progress = _no_progress) -> Comparison:
+            step_minutes: float | None = None, progress: Progress = no_progress) -> Comparison:
     """Forecast the frames after the first ``context`` ones with the model and both baselines.
 
     ``frames`` (T, H, W) are in the units of the model's value scale. Frames after the context

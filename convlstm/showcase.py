@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from . import render as draw
-from .compare import MAX_CONTEXT, MAX_HORIZON, METHODS, Comparison, Progress, _no_progress, whole_number
+from .compare import MAX_CONTEXT, MAX_HORIZON, METHODS, Comparison, Progress, no_progress, whole_number
 from .data import moving_mnist
 from .io import shrink
 
@@ -61,7 +61,7 @@ class Rendered:
         return [p for p in (self.comparison_gif, self.forecast_npy, self.forecast_gif) if p is not None]
 
 
-def render(comparison: Comparison, folder: str | Path, *, progress: Progress = _no_progress) -> Rendered:
+def render(comparison: Comparison, folder: str | Path, *, progress: Progress = no_progress) -> Rendered:
     """Write the animation, the lead-time grid and the downloads into ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
