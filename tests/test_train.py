@@ -52,7 +52,7 @@ def test_torchrun_with_gloo_trains_on_two_processes_and_only_rank_0_writes(tmp_p
     out = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",  # a free port
          "-m", "convlstm.train", *TINY, "--device", "cpu", "--out", str(out), "--max-steps", "10",
          "--eval-every", "10"],
         env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path,
