@@ -14,6 +14,7 @@ from .scales import scale_named
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "moving-mnist"
 RADAR_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "radar"  # the app's radar tab
+DRY = 1 / 255  # in the model's [0, 1] scale, below one gray level or a quarter of a dBZ: nothing there
 
 
 class CheckpointError(RuntimeError):
@@ -94,7 +95,8 @@ def forecast(
     if int(horizon) != horizon or horizon < 1:
         raise ValueError(f"horizon must be a whole number ≥ 1, got {horizon}")
     N, T, H, W = batch.shape
-    fitted, fit = fit_to_grid(scale.encode(batch).reshape(N * T, H, W), model.frame_size)
+    encoded = scale.encode(batch)
+    fitted, fit = fit_to_grid(encoded.reshape(N * T, H, W), model.frame_size)
     fitted = fitted.reshape(N, T, 1, model.frame_size, model.frame_size)
     device = next(model.parameters()).device
     out = []
@@ -106,9 +108,27 @@ def forecast(
             logits = model(x, int(horizon))  # (B, horizon, 1, S, S)
         out.append(torch.sigmoid(logits.float())[:, :, 0].cpu().numpy())
     predicted = np.concatenate(out).reshape(N * int(horizon), model.frame_size, model.frame_size)
-    restored = fit.restore(predicted).clip(0, 1)  # resizing can overshoot [0, 1] by rounding
-    result = scale.decode(restored.reshape(N, int(horizon), H, W)).astype(np.float32, copy=False)
+    restored = fit.restore(predicted).clip(0, 1).reshape(N, int(horizon), H, W)  # resizing can overshoot [0, 1]
+    if model.probability_matching:
+        restored = probability_matched(restored, encoded[:, -1])
+    result = scale.decode(restored).astype(np.float32, copy=False)
     return result[0] if one else result
+
+
+def probability_matched(forecast: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Forecast frames (N, K, H, W) given the values of the last input frame (N, H, W), both in the
+    model's [0, 1] scale: probability matching, as S-PROG and STEPS do it (pysteps'
+    ``nonparam_match_empirical_cdf``). Each frame keeps the order of its pixels and takes the last
+    frame's distribution, so a forecast trained on squared error can neither wash out the heavy
+    cores nor spread light rain over too large an area. Dry pixels (below ``DRY``) stay dry: a
+    frame with fewer wet pixels than the last input keeps its wet area and takes the heaviest values.
+    """
+    N, K, H, W = forecast.shape
+    flat = forecast.reshape(N, K, H * W)
+    ranks = flat.argsort(axis=-1).argsort(axis=-1)  # each pixel's place in its frame, 0 = the driest
+    target = np.sort(last.reshape(N, 1, H * W), axis=-1)
+    matched = np.take_along_axis(np.broadcast_to(target, flat.shape), ranks, axis=-1)
+    return np.where(flat < DRY, 0.0, matched).reshape(N, K, H, W).astype(np.float32)
 
 
 def _autocast(device: torch.device, precision: str):

@@ -40,7 +40,9 @@ class EncoderForecaster(
     number of input frames ≥ 1 and any horizon ≥ 1); ``value_transform`` names the scale of the
     values people pass in (``convlstm.scales``: "unit", gray levels in [0, 1], the default of
     checkpoints that don't record one; "dbz60", rain rates in mm/h); ``step_minutes`` is the time
-    between frames, None where frames have no clock time (Moving MNIST).
+    between frames, None where frames have no clock time (Moving MNIST); ``probability_matching``
+    asks ``convlstm.forecast`` to give every forecast frame the last input frame's distribution of
+    values (``convlstm.inference.probability_matched``), as the field's extrapolation nowcasts do.
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class EncoderForecaster(
         step_minutes: float | None = None,
         forecast_head: str = "pixels",
         max_speed: float = 4.0,
+        probability_matching: bool = False,
     ):
         super().__init__()
         if forecast_head not in FORECAST_HEADS:
@@ -76,6 +79,7 @@ class EncoderForecaster(
         self.value_transform = value_transform
         self.step_minutes = step_minutes
         self.forecast_head = forecast_head
+        self.probability_matching = probability_matching
 
         patch_channels = image_channels * patch_size**2
         grid = (frame_size // patch_size,) * 2

@@ -24,6 +24,7 @@ The rules are deterministic: the same files give the same samples.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import time
 from dataclasses import dataclass
@@ -244,11 +245,15 @@ def main(argv: list[str] | None = None) -> None:
                    help="NAME=FOLDER of a radar checkpoint to score (repeat); default: ConvLSTM=checkpoints/radar")
     p.add_argument("--out", default="results/real_radar.json",
                    help="JSON results; the markdown tables (.md), the CSI plot (.png) and one picture per source "
-                        "(_SOURCE.png) go beside it")
+                        "(_SOURCE.png) go beside it; a model with probability matching is scored without it too")
     args = p.parse_args(argv)
 
     folders = dict(spec.split("=", 1) for spec in (args.model or ["ConvLSTM=checkpoints/radar"]))
     models = {name: load_model(folder, device="cpu") for name, folder in folders.items()}
+    for name, model in list(models.items()):  # what probability matching adds is part of the evidence
+        if model.probability_matching:
+            models[f"{name} without probability matching"] = unmatched = copy.deepcopy(model)
+            unmatched.probability_matching = False
     start = time.perf_counter()
     all_ = all_samples(Path(args.data))
     results = evaluate(models, all_)

@@ -31,7 +31,7 @@ from safetensors.torch import load_file, save_file
 from . import data, graphed, metrics, radar
 from .cell import PEEPHOLE_MODES, compile_gate_update
 from .inference import forecast, load_model
-from .model import EncoderForecaster
+from .model import FORECAST_HEADS, EncoderForecaster
 from .scales import scale_named
 
 DATASETS = ("moving-mnist", "radar")
@@ -54,6 +54,10 @@ class TrainConfig:
     peephole: str = _flag("spatial", "peephole weights: per location (paper), per channel, or none",
                           choices=PEEPHOLE_MODES)
     autoregressive: bool = _flag(False, "the forecaster reads its previous prediction (with scheduled sampling)")
+    forecast_head: str = _flag("pixels", "the paper's 1×1 convolution to pixels, or moving the last frame along "
+                               "a predicted motion field (convlstm.advection)", choices=FORECAST_HEADS)
+    probability_matching: bool = _flag(False, "forecasts take the last input frame's distribution of values "
+                                       "(at inference; recorded in config.json)")
     context_frames: int | None = _flag(None, "input frames per sequence (default: the dataset's, 10 or 5)")
     horizon: int | None = _flag(None, "frames to predict (default: the dataset's, 10 or 15)")
     init_from: str | None = _flag(None, "start from this checkpoint (folder or Hub id); its architecture wins")
@@ -146,7 +150,8 @@ def make_model(config: TrainConfig) -> EncoderForecaster:
     return EncoderForecaster(
         patch_size=config.patch_size, hidden_channels=config.hidden_channels, kernel_size=config.kernel_size,
         peephole=config.peephole, autoregressive=config.autoregressive, context_frames=config.context_frames,
-        horizon=config.horizon, **contract,
+        horizon=config.horizon, forecast_head=config.forecast_head, probability_matching=config.probability_matching,
+        **contract,
     )
 
 
@@ -156,7 +161,8 @@ def with_architecture_of(config: TrainConfig, model: EncoderForecaster) -> Train
     cell = model.encoder.cells[0]
     return dataclasses.replace(config, hidden_channels=list(model.hidden_channels),
                                kernel_size=cell.gates.kernel_size[0], patch_size=model.patch_size,
-                               peephole=cell.peephole, autoregressive=model.autoregressive)
+                               peephole=cell.peephole, autoregressive=model.autoregressive,
+                               forecast_head=model.forecast_head, probability_matching=model.probability_matching)
 
 
 def make_stream(config: TrainConfig, device: torch.device, rank: int = 0):

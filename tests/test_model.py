@@ -193,3 +193,24 @@ def test_forecast_casts_each_weight_to_bf16_once():
     weight = list(model.encoder.cells[0].gates.weight.shape)
     casts = [e for e in profiler.events() if e.name == "aten::_to_copy" and e.input_shapes[:1] == [weight]]
     assert len(casts) == 1
+
+
+def test_probability_matching_gives_each_frame_the_last_inputs_values(tmp_path):
+    model = small_model(probability_matching=True).eval()
+    model.save_pretrained(tmp_path)
+    assert load_model(tmp_path, device="cpu").probability_matching is True  # recorded in config.json
+    rng = np.random.default_rng(0)
+    frames = rng.random((3, 5, 16, 16)).astype(np.float32)
+    frames[:, :, :6] = 0  # a dry part
+    out = forecast(model, frames, 4, precision="fp32")
+    model.probability_matching = False
+    raw = forecast(model, frames, 4, precision="fp32")
+    for n in range(3):
+        for k in range(4):
+            wet = raw[n, k] >= 1 / 255
+            assert np.array_equal(out[n, k][~wet], np.zeros((~wet).sum()))  # dry stays dry
+            # the wet pixels keep their order and take the last frame's heaviest values
+            heaviest = np.sort(frames[n, -1].ravel())[::-1][:wet.sum()]
+            np.testing.assert_array_equal(np.sort(out[n, k][wet])[::-1], heaviest)
+            assert len(np.unique(raw[n, k][wet])) == wet.sum()  # no ties, so the order is one order
+            assert (np.diff(out[n, k][wet][np.argsort(raw[n, k][wet])]) >= 0).all()

@@ -26,6 +26,19 @@ def test_categorical_scores_and_fss_equal_pysteps_verification():
         assert metrics.fss(pred[None], obs[None], 1.0, scale)[0] == pytest.approx(fss(pred, obs, 1.0, scale), rel=1e-9)
 
 
+def test_probability_matching_equals_pysteps():
+    from pysteps.postprocessing.probmatching import nonparam_match_empirical_cdf
+
+    from convlstm.inference import probability_matched
+
+    rng = np.random.default_rng(0)
+    last = np.where(rng.random((40, 50)) < 0.3, rng.random((40, 50)), 0)  # 30 % wet
+    for wet in (0.1, 0.3, 0.8):  # fewer, about as many and more wet pixels than the last frame
+        frame = np.where(rng.random((40, 50)) < wet, rng.random((40, 50)) * 0.9 + 0.05, 0)
+        ours = probability_matched(frame[None, None].astype(np.float32), last[None].astype(np.float32))[0, 0]
+        np.testing.assert_allclose(ours, nonparam_match_empirical_cdf(frame, last), rtol=1e-6)
+
+
 def test_block_average_keeps_only_fully_covered_blocks():
     rain = np.arange(2 * 6 * 7, dtype=np.float32).reshape(2, 6, 7)
     rain[0, 0, 0] = np.nan
