@@ -27,6 +27,7 @@ import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import warnings  # noqa: E402
@@ -599,4 +600,6 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
 demo.queue(default_concurrency_limit=CONCURRENCY)
 
 if __name__ == "__main__":
+    # SIGTERM (a container or a Space stopping) as a normal exit, so that the atexit clean-up runs.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     demo.launch(max_file_size=io.MAX_FILE_BYTES, allowed_paths=[str(EXAMPLES)], css=CSS, mcp_server=MCP)

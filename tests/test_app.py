@@ -262,8 +262,10 @@ def test_app_loads_a_hub_repo_from_the_offline_cache(tmp_path):
         result = client.predict(1, 2, 5, api_name="/forecast_moving_mnist")
         assert "trained to forecast 3 frames" in result[NOTES]
         check_forecast(result, 5, (64, 64))
+        assert list(tmp_path.glob("convlstm-first-view-*"))  # the start-up forecast's files
     finally:
-        app.stop()
+        app.stop()  # SIGTERM, as a container or a Space stops it
+    assert app.process.returncode == 0 and not list(tmp_path.glob("convlstm-first-view-*"))
 
 
 def test_app_refuses_to_start_without_a_model(tmp_path):
