@@ -79,6 +79,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         "else the bundled checkpoints/moving-mnist")
     p.add_argument("--revision", default=os.environ.get("CONVLSTM_REVISION"),
                    help="Hub revision to pin: a branch, tag or commit hash (default: env CONVLSTM_REVISION)")
+    p.add_argument("--hub-only", action="store_true", default=bool(os.environ.get("SPACE_ID")),
+                   help="visitors may load other models from the Hugging Face Hub only, never a folder of this "
+                        "server's (the default on a Hugging Face Space, which sets SPACE_ID)")
     p.add_argument("--mcp", action="store_true",
                    help="serve the forecasts as MCP tools too, at /gradio_api/mcp/ (needs the mcp package: "
                         "pip install -r requirements-mcp.txt); the same as env GRADIO_MCP_SERVER=True")
@@ -266,7 +269,8 @@ def load_other_model(source, revision, model_key=None):
         raise gr.Error("Type a Hub repo id such as ORG/NAME, or the path of a checkpoint folder.")
     kept = MODELS.get(model_key).info["source"]
     try:
-        loaded = MODELS.load(source, revision)
+        loaded = hub_model(source.strip(), (revision or "").strip() or None) if ARGS.hub_only \
+            else MODELS.load(source, revision)
     except (ValueError, CheckpointError) as error:
         raise gr.Error(f"{error}. Still using {kept}.") from None
     if loaded.model.value_transform != "unit":
@@ -353,21 +357,30 @@ def read_link(query) -> dict | None:
     return link
 
 
+def hub_model(source: str, revision: str | None) -> registry.LoadedModel:
+    """A model from the Hub by repo id (loaded once, then shared), never a folder of the server's:
+    what links name, and all a visitor may load with --hub-only."""
+    if not is_hub_repo_id(source):
+        raise CheckpointError(f"{source!r} is not a Hugging Face Hub repo id (ORG/NAME); this server loads "
+                              "models from the Hub only, never from its folders")
+    if Path(source).expanduser().exists():
+        # A folder of the server's with an ORG/NAME form: the loader would read the folder, so it is
+        # never loaded. The answer is the Hub's own for that name, as for any other repo, so that
+        # nobody learns anything about the server's folders.
+        try:
+            huggingface_hub.hf_hub_download(source, "config.json", revision=revision)
+        except Exception as error:  # offline, no such repo or revision: the loader's words for it
+            raise CheckpointError(f"could not load a model from {source}: {failure_reason(error)}") from None
+        raise CheckpointError(f"{source} can't be loaded from the Hub on this server")
+    return MODELS.load(source, revision)
+
+
 def link_model(link: dict) -> registry.LoadedModel:
-    """The Hub model a link names (loaded once, then shared), or the app's model."""
+    """The Hub model a link names, or the app's model."""
     if not link["model"]:
         return DEFAULT
     source = link["model"]
-    if Path(source).expanduser().exists():
-        # A folder of the server's with an ORG/NAME form: the loader would read the folder, so it is
-        # never loaded from a link. The answer is the Hub's own for that name, as for any other repo,
-        # so that a link tells nothing about the server's folders.
-        try:
-            huggingface_hub.hf_hub_download(source, "config.json", revision=link["revision"])
-        except Exception as error:  # offline, no such repo or revision: the loader's words for it
-            raise CheckpointError(f"could not load a model from {source}: {failure_reason(error)}") from None
-        raise CheckpointError(f"{source} can't be loaded from a link on this server")
-    loaded = MODELS.load(source, link["revision"])
+    loaded = hub_model(source, link["revision"])
     if loaded.model.value_transform != "unit":
         raise CheckpointError(f"{source} forecasts {scales.scale_named(loaded.model.value_transform).units}, "
                               "not gray video frames")

@@ -254,14 +254,23 @@ def _hub_cache(cache: Path, repo_id: str, **config) -> None:
     (repo / "refs" / "main").write_text(commit)
 
 
-def test_app_loads_a_hub_repo_from_the_offline_cache(tmp_path):
+def test_app_on_a_space_loads_hub_repos_from_the_offline_cache_and_never_a_folder(tmp_path):
     _hub_cache(tmp_path / "cache", "someone/tiny-convlstm", horizon=3, hidden_channels=[4])
-    app = App(tmp_path, "--model", "someone/tiny-convlstm", env={"HF_HUB_CACHE": str(tmp_path / "cache")})
+    _hub_cache(tmp_path / "cache", "someone/other-convlstm", horizon=2, hidden_channels=[4])
+    app = App(tmp_path, "--model", "someone/tiny-convlstm",
+              env={"HF_HUB_CACHE": str(tmp_path / "cache"), "SPACE_ID": "someone/convlstm-demo"})
     try:
         client = app.wait().client(tmp_path)
         result = client.predict(1, 2, 5, api_name="/forecast_moving_mnist")
         assert "trained to forecast 3 frames" in result[NOTES]
         check_forecast(result, 5, (64, 64))
+        for folder in (ROOT / "checkpoints" / "moving-mnist", "~", "../shared"):
+            with pytest.raises(AppError, match="from the Hub only, never from its folders"):
+                client.predict(str(folder), "", api_name="/load_model")
+        # a folder named like a repo gets the Hub's answer for that name (here: offline), never the folder
+        with pytest.raises(AppError, match="checkpoints/moving-mnist: it is not in the local cache"):
+            client.predict("checkpoints/moving-mnist", "", api_name="/load_model")
+        assert "someone/other-convlstm" in client.predict("someone/other-convlstm", "", api_name="/load_model")
         assert list(tmp_path.glob("convlstm-first-view-*"))  # the start-up forecast's files
     finally:
         app.stop()  # SIGTERM, as a container or a Space stops it
