@@ -104,8 +104,9 @@ try:
 except CheckpointError as error:
     raise SystemExit(f"The app can't start: {error}") from None
 RADAR = load_model(RADAR_CHECKPOINT)  # the radar tab's model (5 frames in, 15 out)
-RADAR_KIND = "a ConvLSTM that moves the rain along the motion it predicts" if RADAR.forecast_head == "advection" \
-    else "the paper's ConvLSTM"
+RADAR_KIND = ("a ConvLSTM that moves the rain along the motion it predicts" if RADAR.forecast_head == "advection"
+              else "the paper's ConvLSTM") \
+    + (", its rain rates matched to the last frame's as S-PROG does" if RADAR.probability_matching else "")
 REAL_RADAR_EXAMPLE = EXAMPLES / "radar" / "fmi_2016-09-28.npz"
 
 

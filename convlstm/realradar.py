@@ -245,15 +245,17 @@ def main(argv: list[str] | None = None) -> None:
                    help="NAME=FOLDER of a radar checkpoint to score (repeat); default: ConvLSTM=checkpoints/radar")
     p.add_argument("--out", default="results/real_radar.json",
                    help="JSON results; the markdown tables (.md), the CSI plot (.png) and one picture per source "
-                        "(_SOURCE.png) go beside it; a model with probability matching is scored without it too")
+                        "(_SOURCE.png) go beside it; the first model is also scored with probability matching switched "
+                        "the other way (convlstm.inference.probability_matched)")
     args = p.parse_args(argv)
 
     folders = dict(spec.split("=", 1) for spec in (args.model or ["ConvLSTM=checkpoints/radar"]))
     models = {name: load_model(folder, device="cpu") for name, folder in folders.items()}
-    for name, model in list(models.items()):  # what probability matching adds is part of the evidence
-        if model.probability_matching:
-            models[f"{name} without probability matching"] = unmatched = copy.deepcopy(model)
-            unmatched.probability_matching = False
+    # What probability matching does is part of the evidence: the first model is scored both ways.
+    first = next(iter(models))
+    toggled = copy.deepcopy(models[first])
+    toggled.probability_matching = not toggled.probability_matching
+    models[f"{first} {'with' if toggled.probability_matching else 'without'} probability matching"] = toggled
     start = time.perf_counter()
     all_ = all_samples(Path(args.data))
     results = evaluate(models, all_)

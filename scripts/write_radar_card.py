@@ -60,12 +60,13 @@ def card(folder: Path) -> str:
         "of the same shape started from the encoder's final states "
         f"({'reading its previous frame' if config['autoregressive'] else 'with no input, as in the paper'}); "
         f"then {head}.",
-        *(["- Probability matching (`\"probability_matching\": true`, applied by `convlstm.forecast`): every "
-           "forecast frame keeps the order of its pixels and takes the last input frame's distribution of rain "
-           "rates, as S-PROG and STEPS do, so the squared-error training's smoothing neither washes out the heavy "
-           "cores nor shrinks the rain area. It was chosen on the real samples below (on the synthetic validation "
-           "set it costs CSI), and the real-radar table scores the model without it too."]
-          if config.get("probability_matching") else []),
+        "- Probability matching (`convlstm.inference.probability_matched`, S-PROG's last step: every forecast "
+        "frame keeps the order of its pixels and takes the last input frame's distribution of rain rates) is "
+        + ("**on** (`\"probability_matching\": true` in `config.json`, applied by `convlstm.forecast`)."
+           if config.get("probability_matching") else
+           "**off**: it lowered CSI on the synthetic validation set. Switched on in `config.json` "
+           "(`\"probability_matching\": true`) it is applied by `convlstm.forecast`; the real-radar table "
+           "below scores it both ways."),
         f"- {model.num_parameters():,} parameters; `model.safetensors` "
         f"{(folder / 'model.safetensors').stat().st_size / 1e6:.1f} MB.",
         "",
@@ -73,7 +74,7 @@ def card(folder: Path) -> str:
         "- Data: synthetic radar generated on the fly (`convlstm.radar`: power-law rain fields, moving convective "
         "cells, smooth winds up to 3 px/step, growth and decay); validation and test are fixed synthetic sets. "
         "Real radar was never trained on; its samples below served only to choose which run's checkpoint to "
-        "bundle and whether to match probabilities, so its scores there are slightly optimistic.",
+        "bundle, so its scores there are slightly optimistic.",
         "- AdamW with warm-up then cosine decay, gradient clipping 1; the runs (each continuing the last):",
         *runs_lines(training),
         f"- Best validation MSE/frame {training['best']['val_mse']:.1f} (the [0, 1] scale, summed over the "

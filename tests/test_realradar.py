@@ -98,12 +98,18 @@ def test_masked_forecasts_are_zero_outside_coverage():
 @pytest.mark.slow
 @pytest.mark.skipif(not DATA.is_dir(), reason="the real radar composites (shared/radar beside the repo) are absent")
 def test_the_evaluation_command_on_the_real_composites(tmp_path):
+    from convlstm import load_model
+    from convlstm.inference import RADAR_CHECKPOINT
+
     out = tmp_path / "real.json"
     realradar.main(["--data", str(DATA), "--out", str(out)])
     results = json.loads(out.read_text())
     assert results["samples"] == 67
     assert {part["samples"] for part in results["by_source"].values()} == {24, 19}
     means = {name: r["mean"]["csi@0.5"] for name, r in results["methods"].items()}
+    assert [name for name in means if name.startswith("ConvLSTM")] == \
+        ["ConvLSTM", f"ConvLSTM {'without' if load_model(RADAR_CHECKPOINT).probability_matching else 'with'} "
+                     "probability matching"]  # the bundled model, and switched the other way
     assert means["pysteps S-PROG"] > means["persistence"]  # the reference beats the trivial forecast
     assert out.with_suffix(".md").is_file() and out.with_suffix(".png").is_file()
     assert len(list(tmp_path.glob("real_*.png"))) == 3  # one picture per source
