@@ -17,6 +17,7 @@ when a frame has no such rain and none is forecast).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import time
 from pathlib import Path
@@ -33,26 +34,32 @@ _COLORS = {"ConvLSTM": (214, 39, 40), "optical flow": (31, 119, 180), "persisten
 
 
 def evaluate_radar(model: EncoderForecaster, sequences_mm_h, context: int = 5, horizon: int = 15,
-                   *, chunk: int = 64) -> dict:
-    """Skill of ConvLSTM, optical flow and persistence on sequences (N, context + horizon, H, W) in mm/h.
+                   *, chunk: int = 64, others: dict[str, EncoderForecaster] | None = None) -> dict:
+    """Skill of ConvLSTM, optical flow and persistence (and of the ``others`` models, by name) on
+    sequences (N, context + horizon, H, W) in mm/h.
 
     ``sequences_mm_h`` is one array, worked through ``chunk`` sequences at a time, or an iterable
     of such arrays (so the 800 MB test set can be generated piece by piece). Returns
     {'sequences', 'context', 'horizon', 'step_minutes', 'methods': {name: skill dict}}.
     """
+    others = others or {}
     if isinstance(sequences_mm_h, np.ndarray):
         whole = sequences_mm_h
         sequences_mm_h = (whole[i:i + chunk] for i in range(0, len(whole), chunk))
-    per_frame: dict[str, dict[str, list]] = {m: {} for m in METHODS}
-    if model.value_transform != "dbz60":
-        raise ValueError(f"a radar model takes rain rates (value_transform 'dbz60'), not {model.value_transform!r}")
+    per_frame: dict[str, dict[str, list]] = {m: {} for m in [*METHODS, *others]}
+    for m in [model, *others.values()]:
+        if m.value_transform != "dbz60":
+            raise ValueError(f"a radar model takes rain rates (value_transform 'dbz60'), not {m.value_transform!r}")
     count = 0
     for part in sequences_mm_h:
         part = np.asarray(part, np.float32)
         if part.ndim != 4 or part.shape[1] < context + horizon:
             raise ValueError(f"need sequences (N, ≥{context + horizon}, H, W), got shape {part.shape}")
         truth = part[:, context:context + horizon]
-        for method, f in compare.method_forecasts(model, part[:, :context], horizon).items():
+        made = compare.method_forecasts(model, part[:, :context], horizon)
+        made |= {name: compare.method_forecasts(other, part[:, :context], horizon, with_baselines=False)["ConvLSTM"]
+                 for name, other in others.items()}
+        for method, f in made.items():
             for name, values in metrics.rain_scores(f, truth).items():
                 per_frame[method].setdefault(name, []).append(values)
         count += len(part)
@@ -183,7 +190,11 @@ def main(argv: list[str] | None = None) -> None:
     # The test set is 800 MB of float32: generate and score it a slice at a time.
     pieces = (radar.radar_evaluation_set("test", n=min(args.chunk, args.n - first), first=first)[:, :context + horizon]
               for first in range(0, args.n, args.chunk))
-    results = evaluate_radar(model, pieces, context, horizon)
+    # What probability matching does is part of the evidence: the model is scored both ways.
+    toggled = copy.deepcopy(model)
+    toggled.probability_matching = not model.probability_matching
+    name = f"ConvLSTM {'with' if toggled.probability_matching else 'without'} probability matching"
+    results = evaluate_radar(model, pieces, context, horizon, others={name: toggled})
     results["model"] = str(args.model)
     results["seconds"] = time.perf_counter() - start
     out = Path(args.out)

@@ -1,10 +1,13 @@
 """Radar skill scores, the radar evaluation, and reading radar uploads (raw numbers → mm/h)."""
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 from PIL import Image
 
-from convlstm import io, metrics, nowcast, radar
+from convlstm import io, load_model, metrics, nowcast, radar
 from convlstm.io import SequenceError
 from convlstm.model import EncoderForecaster
 
@@ -60,8 +63,12 @@ def _tiny_model(size=32):
 
 def test_evaluate_radar_scores_every_method_and_metric():
     sequences = radar.radar(3, seed=0, frames=7, size=32)
-    results = nowcast.evaluate_radar(_tiny_model(), sequences, context=3, horizon=4, chunk=2)
-    assert results["sequences"] == 3 and set(results["methods"]) == set(nowcast.METHODS)
+    matched = _tiny_model()
+    matched.probability_matching = True
+    results = nowcast.evaluate_radar(_tiny_model(), sequences, context=3, horizon=4, chunk=2,
+                                     others={"matched": matched})
+    assert results["sequences"] == 3 and list(results["methods"]) == [*nowcast.METHODS, "matched"]
+    assert results["methods"]["matched"] != results["methods"]["ConvLSTM"]
     for r in results["methods"].values():
         assert set(r["mean"]) == set(metrics.rain_score_names())
         assert all(len(v) == 4 for v in r["per_lead"].values())
@@ -132,3 +139,21 @@ def test_read_radar_upload_refuses_a_damaged_file(tmp_path):
     (tmp_path / "bad.gif").write_bytes(b"GIF89a broken")
     with pytest.raises(SequenceError):
         read_radar_upload(tmp_path / "bad.gif")
+
+
+def test_the_command_and_the_card_score_the_bundled_model_both_ways(tmp_path):
+    from convlstm.inference import RADAR_CHECKPOINT
+    from scripts.write_radar_card import main as write_card
+
+    folder = tmp_path / "radar"
+    shutil.copytree(RADAR_CHECKPOINT, folder, ignore=shutil.ignore_patterns("real_radar*"))
+    nowcast.main(["--model", str(folder), "--n", "4", "--chunk", "2", "--device", "cpu",
+                  "--out", str(folder / "evaluation.json")])
+    results = json.loads((folder / "evaluation.json").read_text())
+    assert results["sequences"] == 4
+    matching = load_model(folder).probability_matching
+    toggled = f"ConvLSTM {'without' if matching else 'with'} probability matching"
+    assert list(results["methods"]) == [*nowcast.METHODS, toggled]
+    write_card([str(folder)])
+    card = (folder / "README.md").read_text()
+    assert ("It is **on**" if matching else "It is **off**") in card and f"| {toggled} |" in card
