@@ -98,7 +98,7 @@ def card(folder: Path) -> str:
     pictures += [(p.name, f"Real radar, the first sample of {p.stem.split('_', 2)[-1]}")
                  for p in sorted(folder.glob("real_radar_*.png"))]
     lines += [f"![{text}]({name})" for name, text in pictures if (folder / name).exists()]
-    lines += ["", "## Limitations", *limitations(synthetic, real, ours)]
+    lines += ["", "## Limitations", *limitations(synthetic, real, ours, advection)]
     return "\n".join(lines) + "\n"
 
 
@@ -140,7 +140,7 @@ def runs_lines(training: dict) -> list[str]:
                     f"sequences, {total:.0f} minutes of training."]
 
 
-def limitations(synthetic: dict, real: dict | None, ours: str) -> list[str]:
+def limitations(synthetic: dict, real: dict | None, ours: str, advection: bool) -> list[str]:
     out = []
     flow_csi = synthetic["methods"]["optical flow"]["per_lead"]["csi@0.5"]
     our_csi = synthetic["methods"][ours]["per_lead"]["csi@0.5"]
@@ -157,6 +157,10 @@ def limitations(synthetic: dict, real: dict | None, ours: str) -> list[str]:
             f"{_mean(real, 'pysteps S-PROG', 'csi@0.5'):.3f} (FAR {_mean(real, 'pysteps S-PROG', 'far@0.5'):.3f}); "
             f"CSI@2 {_mean(real, ours, 'csi@2'):.3f} against S-PROG's {_mean(real, 'pysteps S-PROG', 'csi@2'):.3f}. "
             f"Rain area at +60 min is {ratio[ours]:.2f}× the truth's (S-PROG {ratio['pysteps S-PROG']:.2f}×).")
+    if advection:
+        out.append("- Where rain would come in from outside the window, the advection head holds departure points "
+                   "at its edge, so the edge's rain is stretched inward: a haze at long lead times, which "
+                   "probability matching turns into rain (look at the right-hand columns of the pictures).")
     out.append("- Trained only on synthetic radar, briefly, on a 2-core CPU; three real cases are too few to "
                "say how it does elsewhere.")
     return out
