@@ -8,7 +8,7 @@ import torch
 
 from convlstm import EncoderForecaster, baselines, forecast, load_model, metrics, radar
 from convlstm.compare import METHODS, Comparison, compare, lead_time_scores, method_forecasts, score, scores_table
-from convlstm.inference import RADAR_CHECKPOINT
+from convlstm.inference import RADAR_CHECKPOINT, probability_matched
 from convlstm.scales import SCALES
 from convlstm.showcase import moving_mnist_sequence
 
@@ -100,10 +100,14 @@ def test_a_radar_checkpoint_takes_rain_rates_through_the_public_api():
     assert model.value_transform == "dbz60" and model.step_minutes == 6
     rain = radar.radar(2, seed=5, frames=model.context_frames)  # mm/h
     got = forecast(model, rain, model.horizon, precision="fp32")
-    # The radar tab before the checkpoint carried its contract: mm/h → dBZ/60, the network, and back.
+    # The radar tab before the checkpoint carried its contract: mm/h → dBZ/60, the network, the
+    # probability matching the checkpoint asks for, and back.
     with torch.no_grad():
         logits = model(torch.from_numpy(radar.to_unit(rain))[:, :, None], model.horizon)
-    expected = radar.from_unit(torch.sigmoid(logits)[:, :, 0].numpy())
+    unit = torch.sigmoid(logits)[:, :, 0].numpy()
+    if model.probability_matching:
+        unit = probability_matched(unit, radar.to_unit(rain)[:, -1])
+    expected = radar.from_unit(unit)
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
     assert got.shape == (2, model.horizon, 100, 100) and got.max() > 1  # rain rates, not [0, 1]
     with pytest.raises(ValueError, match="mm/h"):
