@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +130,14 @@ def probability_matched(forecast: np.ndarray, last: np.ndarray) -> np.ndarray:
     target = np.sort(last.reshape(N, 1, H * W), axis=-1)
     matched = np.take_along_axis(np.broadcast_to(target, flat.shape), ranks, axis=-1)
     return np.where(flat < DRY, 0.0, matched).reshape(N, K, H, W).astype(np.float32)
+
+
+def matching_switched(model: EncoderForecaster, name: str) -> tuple[str, EncoderForecaster]:
+    """A copy of ``model`` with probability matching switched the other way, and its name beside ``name``:
+    the evaluations score a model both ways, since what matching does is part of the evidence."""
+    other = copy.deepcopy(model)
+    other.probability_matching = not model.probability_matching
+    return f"{name} {'with' if other.probability_matching else 'without'} probability matching", other
 
 
 def _autocast(device: torch.device, precision: str):

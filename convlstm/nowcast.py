@@ -17,7 +17,6 @@ when a frame has no such rain and none is forecast).
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ import cv2
 import numpy as np
 
 from . import compare, metrics, radar, render
-from .inference import load_model
+from .inference import load_model, matching_switched
 from .model import EncoderForecaster
 
 METHODS = compare.METHODS
@@ -190,11 +189,8 @@ def main(argv: list[str] | None = None) -> None:
     # The test set is 800 MB of float32: generate and score it a slice at a time.
     pieces = (radar.radar_evaluation_set("test", n=min(args.chunk, args.n - first), first=first)[:, :context + horizon]
               for first in range(0, args.n, args.chunk))
-    # What probability matching does is part of the evidence: the model is scored both ways.
-    toggled = copy.deepcopy(model)
-    toggled.probability_matching = not model.probability_matching
-    name = f"ConvLSTM {'with' if toggled.probability_matching else 'without'} probability matching"
-    results = evaluate_radar(model, pieces, context, horizon, others={name: toggled})
+    name, other = matching_switched(model, "ConvLSTM")
+    results = evaluate_radar(model, pieces, context, horizon, others={name: other})
     results["model"] = str(args.model)
     results["seconds"] = time.perf_counter() - start
     out = Path(args.out)

@@ -24,7 +24,6 @@ The rules are deterministic: the same files give the same samples.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import time
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from . import compare, metrics, nowcast, radar, render
-from .inference import load_model
+from .inference import load_model, matching_switched
 from .model import EncoderForecaster
 
 CONTEXT, HORIZON, STEP_MINUTES = 5, 15, 5
@@ -251,11 +250,9 @@ def main(argv: list[str] | None = None) -> None:
 
     folders = dict(spec.split("=", 1) for spec in (args.model or ["ConvLSTM=checkpoints/radar"]))
     models = {name: load_model(folder, device="cpu") for name, folder in folders.items()}
-    # What probability matching does is part of the evidence: the first model is scored both ways.
     first = next(iter(models))
-    toggled = copy.deepcopy(models[first])
-    toggled.probability_matching = not toggled.probability_matching
-    models[f"{first} {'with' if toggled.probability_matching else 'without'} probability matching"] = toggled
+    name, other = matching_switched(models[first], first)
+    models[name] = other
     start = time.perf_counter()
     all_ = all_samples(Path(args.data))
     results = evaluate(models, all_)
