@@ -63,6 +63,9 @@ class TrainConfig:
     init_from: str | None = _flag(None, "start from this checkpoint (folder or Hub id); its architecture wins")
     # data
     num_digits: int = _flag(2, "digits per Moving MNIST sequence")
+    targets_in_view: bool = _flag(False, "radar: training targets keep only the rain that was in view at the last "
+                                         "input frame; rain the wind carries in from outside the window, which no "
+                                         "forecast can know, is left out (validation keeps it)")
     # optimisation
     loss: str = _flag("bce", "per-pixel binary cross-entropy on logits (paper) or MSE on probabilities",
                       choices=graphed.LOSSES)
@@ -111,6 +114,8 @@ class TrainConfig:
         self.horizon = self.horizon or default_horizon
         if not 0 <= self.teacher_forcing_start <= 1:
             raise ValueError(f"teacher_forcing_start is a probability, got {self.teacher_forcing_start}")
+        if self.targets_in_view and self.dataset != "radar":
+            raise ValueError("--targets-in-view is for --dataset radar (its wind says where the rain came from)")
         if self.data_chunk < 1:
             raise ValueError(f"data_chunk must be at least 1, got {self.data_chunk}")
         if self.cuda_graph and self.compile == "model":
@@ -171,7 +176,8 @@ def make_stream(config: TrainConfig, device: torch.device, rank: int = 0):
     frames = config.context_frames + config.horizon
     size, seed = config.batch_size * config.data_chunk, config.seed + 1000 * rank
     if config.dataset == "radar":
-        stream = radar.RadarStream(size, seed=seed, frames=frames, device=device)
+        stream = radar.RadarStream(size, seed=seed, frames=frames, device=device,
+                                   in_view_after=config.context_frames - 1 if config.targets_in_view else None)
     else:
         stream = data.MovingMNISTStream(size, seed=seed, split="train", num_digits=config.num_digits,
                                         frames=frames, device=device)

@@ -11,7 +11,7 @@ import torch
 
 from convlstm import load_model
 from convlstm.evaluate import main as evaluate_main
-from convlstm.train import TrainConfig, make_data, make_model, parse_args, train, validate
+from convlstm.train import TrainConfig, make_data, make_model, make_stream, parse_args, train, validate
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = ["--hidden-channels", "8", "--kernel-size", "3", "--batch-size", "4", "--eval-sequences", "16",
@@ -27,6 +27,15 @@ def test_cli_flags_build_the_config():
     assert model.forecast_head == "advection" and model.probability_matching and model.value_transform == "dbz60"
     with pytest.raises(SystemExit):
         parse_args(["--forecast-head", "teleport"])
+
+
+def test_targets_in_view_reach_the_radar_stream_only():
+    config = parse_args(["--dataset", "radar", "--targets-in-view", "--batch-size", "2", "--eval-sequences", "8"])
+    stream, _ = make_data(config, torch.device("cpu"), rank=0)
+    assert stream.options["in_view_after"] == config.context_frames - 1
+    assert make_stream(parse_args(["--dataset", "radar"]), torch.device("cpu")).options["in_view_after"] is None
+    with pytest.raises(ValueError, match="radar"):
+        parse_args(["--targets-in-view"])
 
 
 @pytest.mark.slow
