@@ -25,21 +25,18 @@ import atexit  # noqa: E402
 import importlib.util  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
-import re  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
-from urllib.parse import urlencode  # noqa: E402
 
 import gradio as gr  # noqa: E402
-import huggingface_hub  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from convlstm import CheckpointError, compare, io, load_model, radar, registry, scales, showcase  # noqa: E402
-from convlstm.inference import RADAR_CHECKPOINT, failure_reason  # noqa: E402
+from convlstm import CheckpointError, compare, io, links, load_model, radar, registry, scales, showcase  # noqa: E402
+from convlstm.inference import RADAR_CHECKPOINT  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 CONCURRENCY = 2  # forecasts running at once; the rest wait in the queue (a CPU Space has 2 cores)
@@ -270,7 +267,7 @@ def load_other_model(source, revision, model_key=None):
         raise gr.Error("Type a Hub repo id such as ORG/NAME, or the path of a checkpoint folder.")
     kept = MODELS.get(model_key).info["source"]
     try:
-        loaded = hub_model(source.strip(), (revision or "").strip() or None) if ARGS.hub_only \
+        loaded = MODELS.load_from_hub(source.strip(), (revision or "").strip() or None) if ARGS.hub_only \
             else MODELS.load(source, revision)
     except (ValueError, CheckpointError) as error:
         raise gr.Error(f"{error}. Still using {kept}.") from None
@@ -305,10 +302,6 @@ def random_seed() -> int:
 
 FIRST_SEED, FIRST_DIGITS = 2015, 2  # the forecast a page without a link query shows
 FIRST_HORIZON = DEFAULT.model.horizon
-LINK_KEYS = ("seed", "digits", "horizon", "model", "revision")
-_HUB_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
-HUB_REPO_ID = re.compile(f"{_HUB_NAME}/{_HUB_NAME}")  # ORG/NAME as the Hub spells them
-HUB_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")  # a branch, tag or commit hash
 UPLOAD_NO_LINK = (f"An uploaded sequence can't travel in a link. To share this forecast, download "
                   f"{showcase.COMPARISON_GIF} (the side-by-side animation) below and send that.")
 
@@ -328,60 +321,12 @@ def _first_view() -> tuple[compare.Comparison, showcase.Rendered]:
 FIRST_VIEW = _first_view()
 
 
-def is_hub_repo_id(text: str) -> bool:
-    return bool(HUB_REPO_ID.fullmatch(text)) and ".." not in text and "--" not in text
-
-
-def read_link(query) -> dict | None:
-    """The forecast a page's URL query asks for, checked: {seed, digits, horizon, model, revision};
-    None when the query names none of them. Raises ValueError with a message for people. A model
-    must be a Hub repo id: a link never makes the app look for a folder."""
-    query = {k: str(v).strip() for k, v in dict(query or {}).items()}
-    if not any(query.get(k) for k in LINK_KEYS):
-        return None
-    link = {
-        "seed": compare.whole_number("The link's seed", query.get("seed") or FIRST_SEED, 0, showcase.MAX_SEED),
-        "digits": compare.whole_number("The link's number of digits", query.get("digits") or FIRST_DIGITS, 1,
-                                       showcase.MAX_DIGITS),
-        "model": query.get("model") or None,
-        "revision": query.get("revision") or None,
-    }
-    link["horizon"] = compare.whole_number("The link's horizon", query.get("horizon") or FIRST_HORIZON, 1,
-                                           compare.MAX_HORIZON)
-    if link["model"] and not is_hub_repo_id(link["model"]):
-        raise ValueError(f"The link's model {link['model']!r} is not a Hugging Face Hub repo id (ORG/NAME): "
-                         "a link can only name a model on the Hub, never a folder.")
-    if link["revision"] and (not HUB_REVISION.fullmatch(link["revision"]) or ".." in link["revision"]):
-        raise ValueError(f"The link's revision {link['revision']!r} is not a branch, tag or commit name.")
-    if link["revision"] and not link["model"]:
-        raise ValueError("The link names a revision but no model (add &model=ORG/NAME).")
-    return link
-
-
-def hub_model(source: str, revision: str | None) -> registry.LoadedModel:
-    """A model from the Hub by repo id (loaded once, then shared), never a folder of the server's:
-    what links name, and all a visitor may load with --hub-only."""
-    if not is_hub_repo_id(source):
-        raise CheckpointError(f"{source!r} is not a Hugging Face Hub repo id (ORG/NAME); this server loads "
-                              "models from the Hub only, never from its folders")
-    if Path(source).expanduser().exists():
-        # A folder of the server's with an ORG/NAME form: the loader would read the folder, so it is
-        # never loaded. The answer is the Hub's own for that name, as for any other repo, so that
-        # nobody learns anything about the server's folders.
-        try:
-            huggingface_hub.hf_hub_download(source, "config.json", revision=revision)
-        except Exception as error:  # offline, no such repo or revision: the loader's words for it
-            raise CheckpointError(f"could not load a model from {source}: {failure_reason(error)}") from None
-        raise CheckpointError(f"{source} can't be loaded from the Hub on this server")
-    return MODELS.load(source, revision)
-
-
 def link_model(link: dict) -> registry.LoadedModel:
     """The Hub model a link names, or the app's model."""
     if not link["model"]:
         return DEFAULT
     source = link["model"]
-    loaded = hub_model(source, link["revision"])
+    loaded = MODELS.load_from_hub(source, link["revision"])
     if loaded.model.value_transform != "unit":
         raise CheckpointError(f"{source} forecasts {scales.scale_named(loaded.model.value_transform).units}, "
                               "not gray video frames")
@@ -390,15 +335,12 @@ def link_model(link: dict) -> registry.LoadedModel:
 
 def share_query(seed, digits, horizon, model_key) -> str:
     """The URL query of a Moving MNIST forecast (to add to the page's address), or why there is none."""
-    query = {"seed": int(float(seed)), "digits": int(float(digits)), "horizon": int(float(horizon))}
-    key = model_key or DEFAULT.key
-    source, _, revision = key.rpartition("@")
-    if is_hub_repo_id(source) and not Path(source).expanduser().exists():
-        query |= {"model": source} | ({"revision": revision} if revision else {})
-    elif key != DEFAULT.key:  # a folder loaded in the model panel: a link can't name it
-        return (f"This forecast uses the model in the folder {source}; a link can only name a model on the "
-                f"Hugging Face Hub. To share it, download {showcase.COMPARISON_GIF} below and send that.")
-    return "?" + urlencode(query)
+    query = links.share_query(seed, digits, horizon, model_key, default_key=DEFAULT.key)
+    if query is None:
+        return (f"This forecast uses the model in the folder {model_key.rpartition('@')[0]}; a link can only name "
+                f"a model on the Hugging Face Hub. To share it, download {showcase.COMPARISON_GIF} below and "
+                "send that.")
+    return query
 
 
 def shown(values: tuple) -> list:
@@ -414,7 +356,7 @@ def first_view(request: gr.Request):
     comparison, files = FIRST_VIEW
     defaults = [FIRST_SEED, FIRST_DIGITS, FIRST_HORIZON]
     try:
-        link = read_link(request.query_params)
+        link = links.read_link(request.query_params, seed=FIRST_SEED, digits=FIRST_DIGITS, horizon=FIRST_HORIZON)
     except ValueError as error:
         gr.Warning(str(error))
         note = f"{error} Showing the start-up forecast instead."

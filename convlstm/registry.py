@@ -9,16 +9,24 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .inference import DEFAULT_CHECKPOINT, CheckpointError, load_model
+from .inference import DEFAULT_CHECKPOINT, CheckpointError, failure_reason, load_model
 from .model import EncoderForecaster
 
+_HUB_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
+HUB_REPO_ID = re.compile(f"{_HUB_NAME}/{_HUB_NAME}")  # ORG/NAME as the Hub spells them
+HUB_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")  # a branch, tag or commit hash
 EVALUATION_PREFIXES = ("evaluation", "eval", "test", "results")  # JSON from python -m convlstm.evaluate
 DATASET_NAMES = {"moving-mnist": "Moving MNIST", "radar": "radar"}
+
+
+def is_hub_repo_id(text: str) -> bool:
+    return bool(HUB_REPO_ID.fullmatch(text)) and ".." not in text and "--" not in text
 
 
 def model_info(model: EncoderForecaster, source: str, *, revision: str | None = None,
@@ -220,6 +228,25 @@ class ModelRegistry:
             for old in others[:max(0, len(others) - self.capacity)]:
                 del self._models[old]
             return loaded
+
+    def load_from_hub(self, source: str, revision: str | None = None) -> LoadedModel:
+        """A model from the Hub by repo id, never from a folder of the server's: what links name,
+        and all a visitor may load on a public server."""
+        if not is_hub_repo_id(source):
+            raise CheckpointError(f"{source!r} is not a Hugging Face Hub repo id (ORG/NAME); this server loads "
+                                  "models from the Hub only, never from its folders")
+        if Path(source).expanduser().exists():
+            # A folder of the server's with an ORG/NAME form: the loader would read the folder, so it
+            # is never loaded. The answer is the Hub's own for that name, as for any other repo, so
+            # that nobody learns anything about the server's folders.
+            from huggingface_hub import hf_hub_download
+
+            try:
+                hf_hub_download(source, "config.json", revision=revision, cache_dir=self.cache_dir)
+            except Exception as error:  # offline, no such repo or revision: the loader's words for it
+                raise CheckpointError(f"could not load a model from {source}: {failure_reason(error)}") from None
+            raise CheckpointError(f"{source} can't be loaded from the Hub on this server")
+        return self.load(source, revision)
 
     def get(self, key: str | None) -> LoadedModel:
         """The model a session chose (None: the default)."""

@@ -1,12 +1,12 @@
 """Sharing a forecast: the side-by-side GIF (convlstm.showcase) and the links the app reads and
-writes (app.py's helpers, imported in-process: the app is built, not launched)."""
+writes (convlstm.links, and app.py's use of them, imported in-process: the app is built, not launched)."""
 
 import huggingface_hub
 import numpy as np
 import pytest
 from PIL import Image
 
-from convlstm import CheckpointError, EncoderForecaster, radar, render, showcase
+from convlstm import CheckpointError, EncoderForecaster, links, radar, render, showcase
 from convlstm.compare import compare
 
 
@@ -63,25 +63,25 @@ def app():
     return pytest.importorskip("app")  # builds the page and its start-up forecast (a few seconds)
 
 
-@pytest.mark.slow
-def test_a_page_without_a_link_query_gets_none(app):
-    assert app.read_link({}) is None
-    assert app.read_link({"__theme": "dark", "logs": "container"}) is None  # what a Space adds
+FIRST = dict(seed=2015, digits=2, horizon=10)  # what a link leaves out
 
 
-@pytest.mark.slow
-def test_links_are_read_and_written_alike(app):
-    link = app.read_link({"seed": "7", "digits": "1", "horizon": "12"})
+def test_a_page_without_a_link_query_gets_none():
+    assert links.read_link({}, **FIRST) is None
+    assert links.read_link({"__theme": "dark", "logs": "container"}, **FIRST) is None  # what a Space adds
+
+
+def test_links_are_read_and_written_alike():
+    link = links.read_link({"seed": "7", "digits": "1", "horizon": "12"}, **FIRST)
     assert link == {"seed": 7, "digits": 1, "horizon": 12, "model": None, "revision": None}
-    assert app.read_link({"seed": "7"})["horizon"] == app.FIRST_HORIZON  # what's missing is the start-up's
-    assert app.share_query(7, 1.0, 12, None) == "?seed=7&digits=1&horizon=12"
-    hub = app.read_link({"seed": "3", "model": "some-org/tiny.convlstm_v2", "revision": "v1.0"})
+    assert links.read_link({"seed": "7"}, **FIRST)["horizon"] == 10  # what's missing is the page's own
+    assert links.share_query(7, 1.0, 12, None, default_key="x@") == "?seed=7&digits=1&horizon=12"
+    hub = links.read_link({"seed": "3", "model": "some-org/tiny.convlstm_v2", "revision": "v1.0"}, **FIRST)
     assert hub["model"] == "some-org/tiny.convlstm_v2" and hub["revision"] == "v1.0"
-    assert app.share_query(3, 2, 10, "some-org/tiny.convlstm_v2@v1.0") == \
+    assert links.share_query(3, 2, 10, "some-org/tiny.convlstm_v2@v1.0", default_key="x@") == \
         "?seed=3&digits=2&horizon=10&model=some-org%2Ftiny.convlstm_v2&revision=v1.0"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("query, message", [
     ({"seed": "-1"}, "The link's seed must be a whole number from 0 to 2147483647"),
     ({"seed": "2147483648"}, "The link's seed"),
@@ -92,18 +92,17 @@ def test_links_are_read_and_written_alike(app):
     ({"revision": "v1"}, "names a revision but no model"),
     ({"model": "org/name", "revision": "a b"}, "not a branch, tag or commit"),
 ])
-def test_bad_link_values_get_a_message(app, query, message):
+def test_bad_link_values_get_a_message(query, message):
     with pytest.raises(ValueError, match=message):
-        app.read_link(query)
+        links.read_link(query, **FIRST)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("model", ["/etc", "../checkpoints/radar", "./checkpoints/radar", "~/models/x",
                                    "checkpoints", "checkpoints/radar/..", "a/b/c", "C:\\models\\x", "a--b/c",
                                    "org/../etc", "org/name "*20])
-def test_a_link_never_names_a_folder(app, model):
+def test_a_link_never_names_a_folder(model):
     with pytest.raises(ValueError, match="not a Hugging Face Hub repo id"):
-        app.read_link({"model": model})
+        links.read_link({"model": model}, **FIRST)
 
 
 @pytest.mark.slow
@@ -119,11 +118,15 @@ def test_a_folder_with_a_repo_id_form_tells_a_link_nothing(app, monkeypatch):
     assert answers[0] == answers[1] and "offline" in answers[0]
 
 
+def test_a_model_from_a_folder_has_no_link(tmp_path):
+    assert links.share_query(1, 2, 10, f"{tmp_path}@", default_key=f"{tmp_path}@").startswith("?")  # the server's own
+    assert links.share_query(1, 2, 10, f"{tmp_path}@", default_key="bundled default@") is None
+
+
 @pytest.mark.slow
-def test_a_model_from_a_folder_has_no_link(app, tmp_path):
-    assert app.share_query(1, 2, 10, app.DEFAULT.key).startswith("?")  # the app's own model: no model in it
+def test_the_app_says_why_a_folder_model_has_no_link(app, tmp_path):
     text = app.share_query(1, 2, 10, f"{tmp_path}@")
-    assert not text.startswith("?") and showcase.COMPARISON_GIF in text
+    assert not text.startswith("?") and str(tmp_path) in text and showcase.COMPARISON_GIF in text
 
 
 class Page:
