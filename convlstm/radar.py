@@ -65,7 +65,8 @@ REFLECTIVITY_COLORS = (
 
 
 def radar(n: int, *, seed: int, first: int = 0, frames: int = FRAMES, size: int = SIZE, intensity: float = 1.0,
-          motion: str = "mixed", growth_decay: bool = True, device: str = "cpu") -> np.ndarray:
+          motion: str = "mixed", growth_decay: bool = True, in_view_after: int | None = None,
+          device: str = "cpu") -> np.ndarray:
     """Sequences ``first`` … ``first + n - 1`` of a seed's rain, in mm/h, float32 (n, frames, size, size).
 
     Generated in chunks of ``CHUNK`` with seeds derived from (seed, chunk index) and drawn on the
@@ -80,14 +81,17 @@ def radar(n: int, *, seed: int, first: int = 0, frames: int = FRAMES, size: int 
         chunk_seed = int(np.random.SeedSequence((seed, start // CHUNK)).generate_state(1)[0])
         generator = torch.Generator().manual_seed(chunk_seed)
         batch = generate_radar(CHUNK, generator=generator, frames=frames, size=size, intensity=intensity,
-                               motion=motion, growth_decay=growth_decay, device=device).cpu().numpy()
+                               motion=motion, growth_decay=growth_decay, in_view_after=in_view_after,
+                               device=device).cpu().numpy()
         lo, hi = max(start, first), min(start + CHUNK, first + n)  # the part of this chunk asked for
         out[lo - first:hi - first] = batch[lo - start:hi - start]
     return out
 
 
-def radar_evaluation_set(split: str = "test", n: int | None = None, first: int = 0) -> np.ndarray:
+def radar_evaluation_set(split: str = "test", n: int | None = None, first: int = 0,
+                         in_view_after: int | None = None) -> np.ndarray:
     """The fixed validation (500) or test (1,000) sequences, or ``n`` of them from ``first``; mm/h.
+    ``in_view_after``: as for ``generate_radar``.
 
     The full test set is 800 MB of float32: take it in slices.
     """
@@ -97,7 +101,7 @@ def radar_evaluation_set(split: str = "test", n: int | None = None, first: int =
     n = size - first if n is None else n
     if not (1 <= n and 0 <= first and first + n <= size):
         raise ValueError(f"the {split} set has {size} sequences; asked for {n} from {first}")
-    return radar(n, seed=VAL_SEED if split == "val" else TEST_SEED, first=first)
+    return radar(n, seed=VAL_SEED if split == "val" else TEST_SEED, first=first, in_view_after=in_view_after)
 
 
 class RadarStream:

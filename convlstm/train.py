@@ -65,7 +65,7 @@ class TrainConfig:
     num_digits: int = _flag(2, "digits per Moving MNIST sequence")
     targets_in_view: bool = _flag(False, "radar: training targets keep only the rain that was in view at the last "
                                          "input frame; rain the wind carries in from outside the window, which no "
-                                         "forecast can know, is left out (validation keeps it)")
+                                         "forecast can know, is left out (of the validation targets too)")
     # optimisation
     loss: str = _flag("bce", "per-pixel binary cross-entropy on logits (paper) or MSE on probabilities",
                       choices=graphed.LOSSES)
@@ -176,8 +176,7 @@ def make_stream(config: TrainConfig, device: torch.device, rank: int = 0):
     frames = config.context_frames + config.horizon
     size, seed = config.batch_size * config.data_chunk, config.seed + 1000 * rank
     if config.dataset == "radar":
-        stream = radar.RadarStream(size, seed=seed, frames=frames, device=device,
-                                   in_view_after=config.context_frames - 1 if config.targets_in_view else None)
+        stream = radar.RadarStream(size, seed=seed, frames=frames, device=device, in_view_after=_in_view_after(config))
     else:
         stream = data.MovingMNISTStream(size, seed=seed, split="train", num_digits=config.num_digits,
                                         frames=frames, device=device)
@@ -201,11 +200,16 @@ class _Batches:
         return batch
 
 
+def _in_view_after(config: TrainConfig) -> int | None:
+    return config.context_frames - 1 if config.targets_in_view else None
+
+
 def make_val(config: TrainConfig) -> np.ndarray:
     """The fixed validation set (numpy) in the data's own units (mm/h for radar), as people would pass it."""
     frames = config.context_frames + config.horizon
     if config.dataset == "radar":
-        val = radar.radar_evaluation_set("val", n=config.eval_sequences)[:, :frames]
+        val = radar.radar_evaluation_set("val", n=config.eval_sequences,
+                                         in_view_after=_in_view_after(config))[:, :frames]
     else:
         val = data.evaluation_set("val", n=config.eval_sequences, num_digits=config.num_digits)[:, :frames]
     return np.ascontiguousarray(val, dtype=np.float32)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -31,8 +32,11 @@ def test_cli_flags_build_the_config():
 
 def test_targets_in_view_reach_the_radar_stream_only():
     config = parse_args(["--dataset", "radar", "--targets-in-view", "--batch-size", "2", "--eval-sequences", "8"])
-    stream, _ = make_data(config, torch.device("cpu"), rank=0)
+    stream, val = make_data(config, torch.device("cpu"), rank=0)
     assert stream.options["in_view_after"] == config.context_frames - 1
+    _, full = make_data(parse_args(["--dataset", "radar", "--eval-sequences", "8"]), torch.device("cpu"), rank=0)
+    np.testing.assert_array_equal(val[:, :config.context_frames], full[:, :config.context_frames])
+    assert (val <= full).all() and val[:, -1].sum() < full[:, -1].sum()  # the validation targets leave it out too
     assert make_stream(parse_args(["--dataset", "radar"]), torch.device("cpu")).options["in_view_after"] is None
     with pytest.raises(ValueError, match="radar"):
         parse_args(["--targets-in-view"])
