@@ -65,8 +65,7 @@ REFLECTIVITY_COLORS = (
 
 
 def radar(n: int, *, seed: int, first: int = 0, frames: int = FRAMES, size: int = SIZE, intensity: float = 1.0,
-          motion: str = "mixed", growth_decay: bool = True, in_view_after: int | None = None,
-          device: str = "cpu") -> np.ndarray:
+          motion: str = "mixed", growth_decay: bool = True, device: str = "cpu") -> np.ndarray:
     """Sequences ``first`` … ``first + n - 1`` of a seed's rain, in mm/h, float32 (n, frames, size, size).
 
     Generated in chunks of ``CHUNK`` with seeds derived from (seed, chunk index) and drawn on the
@@ -81,17 +80,14 @@ def radar(n: int, *, seed: int, first: int = 0, frames: int = FRAMES, size: int 
         chunk_seed = int(np.random.SeedSequence((seed, start // CHUNK)).generate_state(1)[0])
         generator = torch.Generator().manual_seed(chunk_seed)
         batch = generate_radar(CHUNK, generator=generator, frames=frames, size=size, intensity=intensity,
-                               motion=motion, growth_decay=growth_decay, in_view_after=in_view_after,
-                               device=device).cpu().numpy()
+                               motion=motion, growth_decay=growth_decay, device=device).cpu().numpy()
         lo, hi = max(start, first), min(start + CHUNK, first + n)  # the part of this chunk asked for
         out[lo - first:hi - first] = batch[lo - start:hi - start]
     return out
 
 
-def radar_evaluation_set(split: str = "test", n: int | None = None, first: int = 0,
-                         in_view_after: int | None = None) -> np.ndarray:
+def radar_evaluation_set(split: str = "test", n: int | None = None, first: int = 0) -> np.ndarray:
     """The fixed validation (500) or test (1,000) sequences, or ``n`` of them from ``first``; mm/h.
-    ``in_view_after``: as for ``generate_radar``.
 
     The full test set is 800 MB of float32: take it in slices.
     """
@@ -101,7 +97,7 @@ def radar_evaluation_set(split: str = "test", n: int | None = None, first: int =
     n = size - first if n is None else n
     if not (1 <= n and 0 <= first and first + n <= size):
         raise ValueError(f"the {split} set has {size} sequences; asked for {n} from {first}")
-    return radar(n, seed=VAL_SEED if split == "val" else TEST_SEED, first=first, in_view_after=in_view_after)
+    return radar(n, seed=VAL_SEED if split == "val" else TEST_SEED, first=first)
 
 
 class RadarStream:
@@ -113,13 +109,13 @@ class RadarStream:
 
     def __init__(self, batch_size: int, *, seed: int = TRAIN_SEED, device: str | torch.device = "cpu",
                  frames: int = FRAMES, size: int = SIZE, intensity: float = 1.0, motion: str = "mixed",
-                 growth_decay: bool = True, in_view_after: int | None = None):
+                 growth_decay: bool = True):
         _check(batch_size, frames, size, intensity, motion)
         self.batch_size = batch_size
         self.device = torch.device(device)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.options = dict(frames=frames, size=size, intensity=intensity, motion=motion,
-                            growth_decay=growth_decay, in_view_after=in_view_after)
+                            growth_decay=growth_decay)
 
     def __iter__(self):
         return self
@@ -132,19 +128,14 @@ class RadarStream:
 @torch.no_grad()
 def generate_radar(n: int, *, generator: torch.Generator, frames: int = FRAMES, size: int = SIZE,
                    intensity: float = 1.0, motion: str = "mixed", growth_decay: bool = True,
-                   velocity: tuple[float, float] | None = None, in_view_after: int | None = None,
+                   velocity: tuple[float, float] | None = None,
                    device: str | torch.device = "cpu") -> torch.Tensor:
     """Rain rate in mm/h, float32 (n, frames, size, size) on ``device``.
 
     Random numbers come from ``generator`` on its own device. ``velocity=(vy, vx)`` in px/step
     replaces the random wind by that uniform translation (for tests and demos).
-    ``in_view_after=t0``: frames after t0 keep only the rain whose path since frame t0 stayed in
-    view; rain the wind carries in from outside, which no forecast from the view can know, is
-    left out (extrapolation nowcasts forecast no rain there either). For training targets.
     """
     _check(n, frames, size, intensity, motion)
-    if in_view_after is not None and not 0 <= in_view_after < frames:
-        raise ValueError(f"in_view_after must be a frame index in [0, {frames}), got {in_view_after}")
     device = torch.device(device)
 
     def rand(*shape):
@@ -180,12 +171,9 @@ def generate_radar(n: int, *, generator: torch.Generator, frames: int = FRAMES, 
     pixels = torch.arange(size, device=device, dtype=torch.float32)
     points = torch.stack(torch.meshgrid(pixels, pixels, indexing="xy"), -1).expand(n, size, size, 2)  # (x, y)
     out = torch.empty(n, frames, size, size, device=device)
-    in_view = []  # [k]: (B, S, S), whether a pixel's path k steps back stays in view
     for t in range(frames):
         if t > 0:
             points = points - wind(points)  # departure points of frame t's pixels at time 0
-        # The wind is steady, so the path from frame t0 + k back to frame t0 is this k-step one.
-        in_view.append(((points >= 0) & (points <= size - 1)).all(-1) & (in_view[-1] if in_view else True))
         grid = _to_grid(points, margin, canvas)
         z = F.grid_sample(field, grid, align_corners=False)[:, 0]  # (B, S, S)
         if growth_decay:
@@ -203,9 +191,6 @@ def generate_radar(n: int, *, generator: torch.Generator, frames: int = FRAMES, 
         z = z + torch.einsum("bky,bkx->byx", height[..., None] * gy, gx)
         rain = RAIN_EDGE * torch.exp(log_spread * (z - threshold)).clamp(max=RAIN_CAP / RAIN_EDGE)
         out[:, t] = torch.where(z > threshold, rain, 0.0) * intensity
-    if in_view_after is not None:
-        for t in range(in_view_after + 1, frames):
-            out[:, t] *= in_view[t - in_view_after]
     return out
 
 

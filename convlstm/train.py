@@ -63,9 +63,6 @@ class TrainConfig:
     init_from: str | None = _flag(None, "start from this checkpoint (folder or Hub id); its architecture wins")
     # data
     num_digits: int = _flag(2, "digits per Moving MNIST sequence")
-    targets_in_view: bool = _flag(False, "radar: training targets keep only the rain that was in view at the last "
-                                         "input frame; rain the wind carries in from outside the window, which no "
-                                         "forecast can know, is left out (of the validation targets too)")
     # optimisation
     loss: str = _flag("bce", "per-pixel binary cross-entropy on logits (paper) or MSE on probabilities",
                       choices=graphed.LOSSES)
@@ -114,8 +111,6 @@ class TrainConfig:
         self.horizon = self.horizon or default_horizon
         if not 0 <= self.teacher_forcing_start <= 1:
             raise ValueError(f"teacher_forcing_start is a probability, got {self.teacher_forcing_start}")
-        if self.targets_in_view and self.dataset != "radar":
-            raise ValueError("--targets-in-view is for --dataset radar (its wind says where the rain came from)")
         if self.data_chunk < 1:
             raise ValueError(f"data_chunk must be at least 1, got {self.data_chunk}")
         if self.cuda_graph and self.compile == "model":
@@ -176,7 +171,7 @@ def make_stream(config: TrainConfig, device: torch.device, rank: int = 0):
     frames = config.context_frames + config.horizon
     size, seed = config.batch_size * config.data_chunk, config.seed + 1000 * rank
     if config.dataset == "radar":
-        stream = radar.RadarStream(size, seed=seed, frames=frames, device=device, in_view_after=_in_view_after(config))
+        stream = radar.RadarStream(size, seed=seed, frames=frames, device=device)
     else:
         stream = data.MovingMNISTStream(size, seed=seed, split="train", num_digits=config.num_digits,
                                         frames=frames, device=device)
@@ -200,16 +195,11 @@ class _Batches:
         return batch
 
 
-def _in_view_after(config: TrainConfig) -> int | None:
-    return config.context_frames - 1 if config.targets_in_view else None
-
-
 def make_val(config: TrainConfig) -> np.ndarray:
     """The fixed validation set (numpy) in the data's own units (mm/h for radar), as people would pass it."""
     frames = config.context_frames + config.horizon
     if config.dataset == "radar":
-        val = radar.radar_evaluation_set("val", n=config.eval_sequences,
-                                         in_view_after=_in_view_after(config))[:, :frames]
+        val = radar.radar_evaluation_set("val", n=config.eval_sequences)[:, :frames]
     else:
         val = data.evaluation_set("val", n=config.eval_sequences, num_digits=config.num_digits)[:, :frames]
     return np.ascontiguousarray(val, dtype=np.float32)

@@ -63,21 +63,6 @@ def test_rain_flows_in_from_outside_the_view():
     assert (rain[:, -1, :, :50] > 0).mean() > 0.5 * (rain[:, 0] > 0).mean()
 
 
-def test_targets_in_view_leave_out_only_the_rain_carried_in():
-    # Moving right at 2 px/step, k frames after frame 4 the left 2k columns came from outside the view.
-    kwargs = dict(motion="translation", growth_decay=False, velocity=(0.0, 2.0))
-    full, in_view = _make(8, seed=2, **kwargs), _make(8, seed=2, in_view_after=4, **kwargs)
-    np.testing.assert_array_equal(in_view[:, :5], full[:, :5])
-    for t in (5, 10, 19):
-        k = t - 4
-        assert (full[:, t, :, :2 * k] > 0).any() and (in_view[:, t, :, :2 * k] == 0).all()
-        np.testing.assert_array_equal(in_view[:, t, :, 2 * k:], full[:, t, :, 2 * k:])
-    stream = rd.RadarStream(2, seed=4, frames=6, size=32, in_view_after=2)
-    assert next(stream).shape == (2, 6, 32, 32)
-    with pytest.raises(ValueError, match="in_view_after"):
-        _make(1, in_view_after=20)
-
-
 def test_mass_is_steady_without_growth_and_decay():
     mass = _make(64, seed=3, motion="translation", growth_decay=False, velocity=(2.0, 1.0)).sum((2, 3))
     # Over many sequences inflow balances outflow: no systematic loss or gain of rain.

@@ -6,13 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
 from convlstm import load_model
 from convlstm.evaluate import main as evaluate_main
-from convlstm.train import TrainConfig, make_data, make_model, make_stream, parse_args, train, validate
+from convlstm.train import TrainConfig, make_data, make_model, parse_args, train, validate
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = ["--hidden-channels", "8", "--kernel-size", "3", "--batch-size", "4", "--eval-sequences", "16",
@@ -28,18 +27,6 @@ def test_cli_flags_build_the_config():
     assert model.forecast_head == "advection" and model.probability_matching and model.value_transform == "dbz60"
     with pytest.raises(SystemExit):
         parse_args(["--forecast-head", "teleport"])
-
-
-def test_targets_in_view_reach_the_radar_stream_only():
-    config = parse_args(["--dataset", "radar", "--targets-in-view", "--batch-size", "2", "--eval-sequences", "8"])
-    stream, val = make_data(config, torch.device("cpu"), rank=0)
-    assert stream.options["in_view_after"] == config.context_frames - 1
-    _, full = make_data(parse_args(["--dataset", "radar", "--eval-sequences", "8"]), torch.device("cpu"), rank=0)
-    np.testing.assert_array_equal(val[:, :config.context_frames], full[:, :config.context_frames])
-    assert (val <= full).all() and val[:, -1].sum() < full[:, -1].sum()  # the validation targets leave it out too
-    assert make_stream(parse_args(["--dataset", "radar"]), torch.device("cpu")).options["in_view_after"] is None
-    with pytest.raises(ValueError, match="radar"):
-        parse_args(["--targets-in-view"])
 
 
 @pytest.mark.slow
