@@ -56,6 +56,7 @@ class TrainConfig:
     autoregressive: bool = _flag(False, "the forecaster reads its previous prediction (with scheduled sampling)")
     forecast_head: str = _flag("pixels", "the paper's 1×1 convolution to pixels, or moving the last frame along "
                                "a predicted motion field (convlstm.advection)", choices=FORECAST_HEADS)
+    max_speed: float = _flag(4.0, "advection head: the fastest motion it can predict, px per step")
     probability_matching: bool = _flag(False, "forecasts take the last input frame's distribution of values "
                                        "(at inference; recorded in config.json)")
     context_frames: int | None = _flag(None, "input frames per sequence (default: the dataset's, 10 or 5)")
@@ -150,8 +151,8 @@ def make_model(config: TrainConfig) -> EncoderForecaster:
     return EncoderForecaster(
         patch_size=config.patch_size, hidden_channels=config.hidden_channels, kernel_size=config.kernel_size,
         peephole=config.peephole, autoregressive=config.autoregressive, context_frames=config.context_frames,
-        horizon=config.horizon, forecast_head=config.forecast_head, probability_matching=config.probability_matching,
-        **contract,
+        horizon=config.horizon, forecast_head=config.forecast_head, max_speed=config.max_speed,
+        probability_matching=config.probability_matching, **contract,
     )
 
 
@@ -162,7 +163,8 @@ def with_architecture_of(config: TrainConfig, model: EncoderForecaster) -> Train
     return dataclasses.replace(config, hidden_channels=list(model.hidden_channels),
                                kernel_size=cell.gates.kernel_size[0], patch_size=model.patch_size,
                                peephole=cell.peephole, autoregressive=model.autoregressive,
-                               forecast_head=model.forecast_head, probability_matching=model.probability_matching)
+                               forecast_head=model.forecast_head, probability_matching=model.probability_matching,
+                               max_speed=getattr(model.head, "max_speed", config.max_speed))
 
 
 def make_stream(config: TrainConfig, device: torch.device, rank: int = 0):

@@ -22,9 +22,11 @@ def test_cli_flags_build_the_config():
     config = parse_args(["--hidden-channels", "32", "16", "--autoregressive", "--max-minutes", "2", "--loss", "mse"])
     assert config.hidden_channels == [32, 16] and config.autoregressive and config.max_minutes == 2.0
     assert isinstance(config, TrainConfig) and config.loss == "mse"
-    config = parse_args(["--dataset", "radar", "--forecast-head", "advection", "--probability-matching"])
+    config = parse_args(["--dataset", "radar", "--forecast-head", "advection", "--probability-matching",
+                         "--max-speed", "6"])
     model = make_model(config)
     assert model.forecast_head == "advection" and model.probability_matching and model.value_transform == "dbz60"
+    assert model.head.max_speed == 6.0 and model._hub_mixin_config["max_speed"] == 6.0  # saved in config.json
     with pytest.raises(SystemExit):
         parse_args(["--forecast-head", "teleport"])
 
