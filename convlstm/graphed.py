@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from . import radar
 from .model import EncoderForecaster
 
-LOSSES = ("bce", "mse", "bmse", "l1")
+LOSSES = ("bce", "mse", "bmse")
 # Balanced MSE for radar (Shi et al. 2017, the TrajGRU paper): pixels whose true rain rate reaches
 # 2, 5, 10, 30 mm/h weigh 2, 5, 10, 30 (else 1), so that heavy rain is not averaged away. The
 # thresholds in the model's dBZ/60 scale, for Marshall-Palmer: 23.0 + 16 log10(R) dBZ, over 60.
@@ -40,17 +40,13 @@ BALANCED_MSE = ((radar.to_unit(2.0), 2.0), (radar.to_unit(5.0), 5.0), (radar.to_
 
 
 def loss_fn(logits: torch.Tensor, targets: torch.Tensor, kind: str) -> torch.Tensor:
-    """Per-pixel binary cross-entropy on the logits (the paper's), MSE on the probabilities, (radar)
-    the balanced MSE of BALANCED_MSE, or L1 on the probabilities: its best guess where the motion is
-    uncertain is the likeliest frame (a median), not the gray average of all of them that MSE and
-    cross-entropy prefer."""
+    """Per-pixel binary cross-entropy on the logits (the paper's), MSE on the probabilities, or
+    (radar) the balanced MSE of BALANCED_MSE."""
     logits = logits.float()
     if kind == "bce":
         return F.binary_cross_entropy_with_logits(logits, targets)
     if kind == "mse":
         return F.mse_loss(torch.sigmoid(logits), targets)
-    if kind == "l1":
-        return F.l1_loss(torch.sigmoid(logits), targets)
     weights = torch.ones_like(targets)
     for threshold, weight in BALANCED_MSE:
         weights = torch.where(targets >= float(threshold), weight, weights)

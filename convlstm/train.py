@@ -65,8 +65,8 @@ class TrainConfig:
     # data
     num_digits: int = _flag(2, "digits per Moving MNIST sequence")
     # optimisation
-    loss: str = _flag("bce", "per-pixel binary cross-entropy on logits (paper), MSE or L1 on probabilities, or "
-                             "radar's balanced MSE", choices=graphed.LOSSES)
+    loss: str = _flag("bce", "per-pixel binary cross-entropy on logits (paper) or MSE on probabilities",
+                      choices=graphed.LOSSES)
     lr: float = _flag(1e-3, "peak learning rate (AdamW)")
     weight_decay: float = _flag(0.0, "AdamW weight decay")
     batch_size: int = _flag(16, "sequences per step per process")

@@ -243,18 +243,3 @@ def test_balanced_mse_weighs_heavy_rain_as_shi_et_al_2017():
     logits = torch.logit(prediction)
     assert loss_fn(logits, targets, "bmse").item() == pytest.approx(0.01 * (1 + 1 + 2 + 30) / 4, rel=1e-4)
     assert loss_fn(logits, targets, "mse").item() == pytest.approx(0.01, rel=1e-4)
-
-
-def test_l1_prefers_the_likeliest_frame_to_the_gray_average():
-    from convlstm.graphed import loss_fn
-
-    # A pixel that is lit in 3 of 4 equally likely futures: L1 is lowest for "lit", MSE for the average.
-    targets = torch.tensor([1.0, 1.0, 1.0, 0.0]).view(4, 1, 1, 1, 1)
-    guesses = {"lit": 0.999, "average": 0.75}
-    def loss(kind, guess):
-        return loss_fn(torch.logit(torch.full_like(targets, guess)), targets, kind).item()
-
-    l1 = {name: loss("l1", g) for name, g in guesses.items()}
-    mse = {name: loss("mse", g) for name, g in guesses.items()}
-    assert l1["lit"] < l1["average"] and mse["average"] < mse["lit"]
-    assert l1["average"] == pytest.approx((3 * 0.25 + 0.75) / 4, rel=1e-4)
