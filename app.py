@@ -429,10 +429,11 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
     model_key = gr.State(DEFAULT.key)
     pending_link = gr.State(None)  # the forecast a link asks for, between first_view and link_forecast
     gr.Markdown(GUIDE, elem_id="guide")
-    model_line = gr.Markdown(DEFAULT.headline, elem_id="model-line")
 
     with gr.Tabs():
         with gr.Tab("Video frames"):
+            # The video model's line lives in its tab: the radar tab names its own model.
+            model_line = gr.Markdown(DEFAULT.headline, elem_id="model-line")
             with gr.Row(elem_id="video-layout"):
                 with gr.Column(scale=1, min_width=300):
                     with gr.Tabs():

@@ -280,6 +280,7 @@ def test_bad_upload_shows_the_error(page, tmp_path):
 def test_radar_nowcast_tab(page):
     page.reload()
     page.get_by_role("tab", name="Radar nowcast").click()
+    assert not page.locator("#model-line").is_visible()  # the video model's line: the radar tab names its own
     page.get_by_role("button", name="Generate and forecast").click()
     wait_for_new_grid(page, None, "radar")
     page.locator("#radar-scores").get_by_text("optical flow").filter(visible=True).first.wait_for()
