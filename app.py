@@ -466,8 +466,9 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
                                                           api_visibility="private")
                     with gr.Accordion("Model details, or load another model", open=False, elem_id="model-panel"):
                         model_summary = gr.Markdown(DEFAULT.summary)
-                        source = gr.Textbox(label="Hub repo id or folder",
-                                            placeholder="ORG/NAME or checkpoints/moving-mnist")
+                        source = gr.Textbox(label="Hub repo id" if ARGS.hub_only else "Hub repo id or folder",
+                                            placeholder="ORG/NAME" if ARGS.hub_only
+                                            else "ORG/NAME, or a folder: checkpoints/moving-mnist-advection")
                         revision = gr.Textbox(label="Revision (optional)", placeholder="main, a tag or a commit")
                         load_button = gr.Button("Load model")
                 with gr.Column(scale=3):

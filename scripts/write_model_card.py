@@ -52,12 +52,22 @@ def card(folder: Path) -> str:
     forecaster = ("autoregressive: its first layer reads the previous frame (its own prediction at test time; "
                   f"scheduled sampling in training, truth-feeding falling to 0 by {t['teacher_forcing_until']:.0%} "
                   "of the run)" if config["autoregressive"] else "no input, as in the paper")
+    if model.forecast_head == "advection":
+        title, head = ("# ConvLSTM encoder–forecaster with an advection head, for Moving MNIST",
+                       "the advection head (`convlstm/advection.py`): from all forecaster hidden states, at each lead "
+                       f"time a motion field (at most {model.head.max_speed:g} px/frame), weights over the last input "
+                       "frame blurred at four scales and a growth field; the last input frame is moved along the "
+                       "motion (semi-Lagrangian, one interpolation per lead time)")
+    else:
+        title, head = ("# ConvLSTM encoder–forecaster for Moving MNIST",
+                       "a 1×1 convolution over all forecaster hidden states; depth-to-space")
+    compiled = f", gate math fused with torch.compile (`--compile {t['compile']}`)" if t["compile"] != "none" else ""
     picture(model, folder)
     lines = [
         "---", "library_name: convlstm-nowcast", "license: mit",
         "tags: [convlstm, video-prediction, moving-mnist, precipitation-nowcasting, pytorch_model_hub_mixin]",
         "---", "",
-        "# ConvLSTM encoder–forecaster for Moving MNIST",
+        title,
         "",
         "The Convolutional LSTM of Shi et al. (NeurIPS 2015) as implemented by "
         f"ConvLSTM Nowcast (the `convlstm` package): {config['context_frames']} frames of 64×64 Moving MNIST in, "
@@ -70,7 +80,7 @@ def card(folder: Path) -> str:
         f"({config['frame_size'] // config['patch_size']}×{config['frame_size'] // config['patch_size']} grid, "
         f"{config['patch_size'] ** 2} channels); encoder ConvLSTM {config['hidden_channels']} with "
         f"{config['kernel_size']}×{config['kernel_size']} kernels; a forecaster of the same shape starting from "
-        "the encoder's final states; a 1×1 convolution over all forecaster hidden states; depth-to-space.",
+        f"the encoder's final states; {head}.",
         f"- Peepholes: {config['peephole']}; forecaster: {forecaster}.",
         f"- {params:,} parameters; `model.safetensors` {size_mb:.1f} MB "
         f"({'float16' if t['save_dtype'] == 'float16' else 'float32'} on disk, loaded as float32).",
@@ -80,9 +90,8 @@ def card(folder: Path) -> str:
         "validation and test sets use disjoint digit banks (see `convlstm/assets/DIGITS.md`).",
         f"- Loss: {'per-pixel binary cross-entropy on logits' if t['loss'] == 'bce' else 'MSE on sigmoid outputs'}; "
         f"AdamW, lr {t['lr']:g} with {t['warmup_steps']} warm-up steps then cosine to {t['min_lr_ratio']:g}× over "
-        f"the wall-clock budget; gradient clipping {t['grad_clip']:g}; batch {t['batch_size']}; "
-        f"{'bf16 autocast, ' if t['bf16'] else ''}gate math fused with torch.compile "
-        f"(`--compile {t['compile']}`).",
+        f"the wall-clock budget; gradient clipping {t['grad_clip']:g}; batch {t['batch_size']}"
+        f"{'; bf16 autocast' if t['bf16'] and 'CPU' not in training['device'] else ''}{compiled}.",
         *([f"- Continued from `{t['init_from']}` (same architecture)."] if t.get("init_from") else []),
         f"- {training['minutes']:.1f} minutes on one {training['device']}: {training['steps']:,} steps, "
         f"{training['sequences']:,} sequences ({training['sequences_per_s']:.0f} sequences/s including "

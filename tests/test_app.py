@@ -212,6 +212,15 @@ def test_the_real_radar_example_with_its_own_time_step(client):
         client.predict(real, "mm/h", 0, api_name="/forecast_radar_upload")
 
 
+def test_the_bundled_advection_model_serves_the_video_tab(client):
+    summary = client.predict("checkpoints/moving-mnist-advection", "", api_name="/load_model")
+    assert "checkpoints/moving-mnist-advection" in summary and "110.1" in summary  # its own card's test score
+    result = client.predict(2015, 2, 10, api_name="/forecast_moving_mnist")
+    check_forecast(result, 10, (64, 64), pages=10 + 10)
+    mse = {row[0]: row[1] for row in result[SCORES]["data"]}
+    assert mse["ConvLSTM"] < mse["optical flow"]
+
+
 def test_a_radar_model_is_refused_for_the_video_tabs(client):
     with pytest.raises(AppError, match=r"rain rate in mm/h.*Still using"):
         client.predict(str(ROOT / "checkpoints" / "radar"), "", api_name="/load_model")

@@ -22,10 +22,12 @@ def run(*args: str) -> str:
     return result.stdout
 
 
-def test_the_readme_commands_write_a_model_card_from_the_run(tmp_path):
+@pytest.mark.parametrize("head", ["pixels", "advection"])
+def test_the_readme_commands_write_a_model_card_from_the_run(tmp_path, head):
     out = tmp_path / "mnist"
     run("convlstm.train", "--out", str(out), "--hidden-channels", "8", "--kernel-size", "3", "--batch-size", "4",
-        "--max-steps", "4", "--eval-every", "4", "--eval-sequences", "8", "--no-progress-bar")
+        "--max-steps", "4", "--eval-every", "4", "--eval-sequences", "8", "--no-progress-bar",
+        "--forecast-head", head, "--max-speed", "6")
     best = out / "best"
     training = json.loads((best / "training.json").read_text())
     assert training["steps"] == 4 and training["best"]["step"] == 4 and training["device"].startswith("CPU")
@@ -40,4 +42,5 @@ def test_the_readme_commands_write_a_model_card_from_the_run(tmp_path):
     assert f"| ConvLSTM | {ours['mse']:.1f} |" in card  # the table comes from evaluation.json
     assert f"{training['steps']:,} steps" in card and "8 sequences from held-out digits" in card
     assert re.search(r"^library_name: convlstm-nowcast$", card, re.M)
+    assert ("at most 6 px/frame" in card) == (head == "advection")  # the head the checkpoint has, described
     assert Image.open(best / "predictions.png").format == "PNG"
