@@ -21,6 +21,7 @@ from .model import EncoderForecaster
 _HUB_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
 HUB_REPO_ID = re.compile(f"{_HUB_NAME}/{_HUB_NAME}")  # ORG/NAME as the Hub spells them
 HUB_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")  # a branch, tag or commit hash
+HEADS = {"advection": " and the advection head (it moves the last frame along a predicted motion)"}
 EVALUATION_PREFIXES = ("evaluation", "eval", "test", "results")  # JSON from python -m convlstm.evaluate
 DATASET_NAMES = {"moving-mnist": "Moving MNIST", "radar": "radar"}
 
@@ -44,6 +45,7 @@ def model_info(model: EncoderForecaster, source: str, *, revision: str | None = 
         "frame_size": model.frame_size,
         "context_frames": model.context_frames,
         "horizon": model.horizon,
+        "head": model.forecast_head,
         "device": str(next(model.parameters()).device),
     }
     folder = Path(folder) if folder else None
@@ -79,7 +81,8 @@ def summary_markdown(info: dict) -> str:
     kernel = f", {info['kernel_size']}×{info['kernel_size']} kernels" if info.get("kernel_size") else ""
     lines = [
         f"**Model:** `{info['source']}` on {info['device']}",
-        f"**Network:** ConvLSTM encoder–forecaster, {len(info['layers'])} layers {layers}{kernel}, "
+        f"**Network:** ConvLSTM encoder–forecaster, {len(info['layers'])} layers {layers}{kernel}"
+        f"{HEADS.get(info.get('head'), '')}, "
         f"{info['parameters'] / 1e6:.2f} M parameters; {info['frame_size']}×{info['frame_size']} frames "
         f"in {info['patch_size']}×{info['patch_size']} patches",
         f"**Trained for:** {info['context_frames']} frames in → {info['horizon']} out",

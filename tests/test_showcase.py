@@ -119,7 +119,9 @@ def test_model_summary_reads_training_and_test_files(model, tmp_path):
     assert ("Test score:** MSE/frame 128.5, SSIM 0.712 on 3,000 test sequences of 2 digits; "
             "MSE/frame 181.5, SSIM 0.712 on 3,000 test sequences of 3 digits") in text
     bare = registry.summary_markdown(registry.model_info(model, "x"))
-    assert "Training data" not in bare and "Test score" not in bare
+    assert "Training data" not in bare and "Test score" not in bare and "advection head" not in bare
+    moving = EncoderForecaster(hidden_channels=[8], kernel_size=3, forecast_head="advection")
+    assert "and the advection head" in registry.summary_markdown(registry.model_info(moving, "y"))
 
 
 def test_model_summary_names_the_training_device(model, tmp_path):
