@@ -158,9 +158,11 @@ def limitations(synthetic: dict, real: dict | None, ours: str, advection: bool) 
             f"CSI@2 {_mean(real, ours, 'csi@2'):.3f} against S-PROG's {_mean(real, 'pysteps S-PROG', 'csi@2'):.3f}. "
             f"Rain area at +60 min is {ratio[ours]:.2f}× the truth's (S-PROG {ratio['pysteps S-PROG']:.2f}×).")
     if advection:
-        out.append("- Where rain would come in from outside the window, the advection head holds departure points "
-                   "at its edge, so the edge's rain is stretched inward: a haze at long lead times, which "
-                   "probability matching turns into rain (look at the right-hand columns of the pictures).")
+        out.append("- Where rain would come in from outside the window, the predicted motion fades to zero over the "
+                   "last 15–20 px at the upwind edge, so the edge's rain is stretched inward: a haze at long lead "
+                   "times, which probability matching turns into rain (look at the right-hand columns of the "
+                   "pictures). It is the model's guess at the inflow and wins CSI there; forecasting no rain there "
+                   "instead, as S-PROG does, lost CSI when tried.")
     out.append("- Trained only on synthetic radar, briefly, on a 2-core CPU; three real cases are too few to "
                "say how it does elsewhere.")
     return out
