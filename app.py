@@ -1,5 +1,6 @@
 """ConvLSTM Nowcast: forecast the next frames of Moving MNIST or of your own sequence, beside
-optical-flow and persistence baselines. UI only; the work is in convlstm.showcase.
+optical-flow and persistence baselines (and, for video, a second ConvLSTM with the advection head).
+UI only; the work is in convlstm.showcase.
 
     python app.py                                   # the bundled checkpoint
     python app.py --model ORG/NAME --revision v1    # a Hub repo (or: CONVLSTM_MODEL=ORG/NAME)
@@ -36,7 +37,7 @@ import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from convlstm import CheckpointError, compare, io, links, load_model, radar, registry, scales, showcase  # noqa: E402
-from convlstm.inference import RADAR_CHECKPOINT  # noqa: E402
+from convlstm.inference import ADVECTION_CHECKPOINT, RADAR_CHECKPOINT  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 CONCURRENCY = 2  # forecasts running at once; the rest wait in the queue (a CPU Space has 2 cores)
@@ -51,6 +52,7 @@ CSS = """
 #guide h1 { margin-bottom: 0.2em; }
 #guide strong, #model-line strong, .caption strong { font-size: inherit; }
 #model-line { font-size: var(--text-md); }
+.scores table { font-size: 13px; }  /* "ConvLSTM+advection" and two scores fit beside the animation */
 .natural-size { max-width: 100%; }
 .natural-size .image-container { overflow-x: auto; max-width: 100%; }
 .natural-size .image-frame, .natural-size button { justify-content: flex-start; overflow: visible; }
@@ -100,6 +102,10 @@ try:
     DEFAULT = MODELS.load(ARGS.model, ARGS.revision)
 except CheckpointError as error:
     raise SystemExit(f"The app can't start: {error}") from None
+# Beside every video forecast, whichever model a session chose: the bundled ConvLSTM with the advection
+# head (a registry of its own, so it is never let go to make room for the models visitors load).
+BESIDE_NAME = "ConvLSTM+advection"
+BESIDE = registry.ModelRegistry().load(str(ADVECTION_CHECKPOINT))
 RADAR = load_model(RADAR_CHECKPOINT)  # the radar tab's model (5 frames in, 15 out)
 RADAR_KIND = ("a ConvLSTM that moves the rain along the motion it predicts" if RADAR.forecast_head == "advection"
               else "the paper's ConvLSTM") \
@@ -136,12 +142,17 @@ def show(comparison: compare.Comparison, files: showcase.Rendered, notes: tuple[
     )
 
 
-def run(model, frames, context, horizon, notes, progress, step_minutes=None) -> tuple:
+def beside(loaded: registry.LoadedModel) -> dict:
+    """The models shown beside a video forecast's ConvLSTM: the advection one, unless it is that one."""
+    return {} if loaded.info["source"] == BESIDE.info["source"] else {BESIDE_NAME: BESIDE.model}
+
+
+def run(model, frames, context, horizon, notes, progress, step_minutes=None, others=None) -> tuple:
     def report(fraction: float, text: str) -> None:
         progress(fraction, desc=text)
 
-    comparison = compare.compare(model, frames, context=context, horizon=horizon, step_minutes=step_minutes,
-                                 progress=report)
+    comparison = compare.compare(model, frames, context=context, horizon=horizon, others=others,
+                                 step_minutes=step_minutes, progress=report)
     comparison.notes[:0] = notes
     return show(comparison, showcase.render(comparison, showcase.scratch_folder(), progress=report))
 
@@ -154,8 +165,9 @@ def run(model, frames, context, horizon, notes, progress, step_minutes=None) -> 
 @gpu
 def forecast_moving_mnist(seed: int, digits: int, horizon: int, model_key: str | None = None,
                           progress=gr.Progress()) -> tuple:  # noqa: B008
-    """Forecast a Moving MNIST sequence with the ConvLSTM beside the optical-flow and persistence baselines,
-    each scored against the true frames (MSE per frame, lower is better; SSIM, higher is better).
+    """Forecast a Moving MNIST sequence with the ConvLSTM and, beside it, ConvLSTM+advection (one that moves the
+    last frame along the motion it predicts) and the optical-flow and persistence baselines, each scored against
+    the true frames (MSE per frame, lower is better; SSIM, higher is better).
     The sequence (handwritten test-set digits moving in 64x64 frames) is fully determined by seed and digits;
     the model reads its context frames (10 for the bundled model) and forecasts horizon frames.
 
@@ -172,9 +184,10 @@ def forecast_moving_mnist(seed: int, digits: int, horizon: int, model_key: str |
         downloads: forecast_comparison.gif (the side-by-side animation, to share), the ConvLSTM forecast as .npy and GIF
     """
     try:
-        model = MODELS.get(model_key).model
+        loaded = MODELS.get(model_key)
+        model = loaded.model
         frames = showcase.moving_mnist_sequence(seed, digits, model.context_frames, horizon)
-        return run(model, frames, model.context_frames, horizon, [], progress)
+        return run(model, frames, model.context_frames, horizon, [], progress, others=beside(loaded))
     except (ValueError, CheckpointError) as error:  # SequenceError is a ValueError
         raise gr.Error(str(error)) from None
 
@@ -182,7 +195,8 @@ def forecast_moving_mnist(seed: int, digits: int, horizon: int, model_key: str |
 @gpu
 def forecast_upload(files: list[str], context: int, horizon: int, model_key: str | None = None,
                     progress=gr.Progress()) -> tuple:  # noqa: B008
-    """Forecast your own gray frame sequence with the ConvLSTM beside the optical-flow and persistence baselines.
+    """Forecast your own gray frame sequence with the ConvLSTM, ConvLSTM+advection and the optical-flow and
+    persistence baselines.
     The first context frames are the input; the frames after them, if any, are the truth the forecasts are
     scored against (MSE per frame and SSIM). Frames of any size; colour is read as gray.
 
@@ -201,7 +215,8 @@ def forecast_upload(files: list[str], context: int, horizon: int, model_key: str
     try:
         progress(0.0, desc="reading the upload")
         upload = io.load_sequence(files or [])
-        return run(MODELS.get(model_key).model, upload.frames, context, horizon, upload.notes, progress)
+        loaded = MODELS.get(model_key)
+        return run(loaded.model, upload.frames, context, horizon, upload.notes, progress, others=beside(loaded))
     except (ValueError, CheckpointError) as error:
         raise gr.Error(str(error)) from None
 
@@ -286,7 +301,9 @@ def model_settings(model_key):
 
 
 def model_headline(model_key) -> str:
-    return MODELS.get(model_key).headline
+    """The video tab's model line: the session's model, and the one beside it."""
+    loaded = MODELS.get(model_key)
+    return registry.headline_markdown(loaded.info, (BESIDE_NAME, BESIDE.info) if beside(loaded) else None)
 
 
 def video_or_gif(gif):
@@ -312,7 +329,8 @@ def _first_view() -> tuple[compare.Comparison, showcase.Rendered]:
     lasts as long as the app)."""
     model = DEFAULT.model
     frames = showcase.moving_mnist_sequence(FIRST_SEED, FIRST_DIGITS, model.context_frames, FIRST_HORIZON)
-    comparison = compare.compare(model, frames, context=model.context_frames, horizon=FIRST_HORIZON)
+    comparison = compare.compare(model, frames, context=model.context_frames, horizon=FIRST_HORIZON,
+                                 others=beside(DEFAULT))
     folder = tempfile.mkdtemp(prefix="convlstm-first-view-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return comparison, showcase.render(comparison, folder)
@@ -382,11 +400,11 @@ def link_forecast(link, progress=gr.Progress()):  # noqa: B008
         gr.Warning(message)
         comparison, files = FIRST_VIEW
         return [FIRST_SEED, FIRST_DIGITS, gr.Slider(value=FIRST_HORIZON, info=horizon_info(DEFAULT)), DEFAULT.key,
-                DEFAULT.summary, DEFAULT.headline,
+                DEFAULT.summary, model_headline(DEFAULT.key),
                 *shown(show(comparison, files, (f"{message} Showing the start-up forecast instead.",))),
                 share_query(FIRST_SEED, FIRST_DIGITS, FIRST_HORIZON, None)]
     return [seed, digits, gr.Slider(value=horizon, info=horizon_info(loaded)), loaded.key, loaded.summary,
-            loaded.headline, *shown(values), share_query(seed, digits, horizon, loaded.key)]
+            model_headline(loaded.key), *shown(values), share_query(seed, digits, horizon, loaded.key)]
 
 
 def forecast_panel(scale: scales.Scale, name: str, under_scores: list | None = None) -> list:
@@ -398,14 +416,15 @@ def forecast_panel(scale: scales.Scale, name: str, under_scores: list | None = N
     notes = gr.Markdown(elem_id=f"{name}-notes")
     with gr.Row():
         with gr.Column(scale=3, min_width=300):
-            gr.Markdown("**Animation:** the input, then each method's forecast beside the truth; **+k**: k frames "
-                        "after the last input", elem_classes="caption")
+            gr.Markdown("**Animation:** the input, then each forecast beside the truth (persistence holds the "
+                        "last input); **+k**: k frames after it", elem_classes="caption")
             video = gr.Video(label="Animation", show_label=False, autoplay=True, loop=True, interactive=False,
                              elem_id=f"{name}-animation", elem_classes="natural-size")
             video_gif = gr.Image(label="Animation (GIF)", visible=False, interactive=False,
                                  elem_id=f"{name}-animation-gif", elem_classes="natural-size")
         with gr.Column(scale=2, min_width=280):
-            scores = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id=f"{name}-scores")
+            scores = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id=f"{name}-scores",
+                                  elem_classes="scores")
             if under_scores:
                 with gr.Row(equal_height=True):
                     for component in under_scores:
@@ -433,7 +452,7 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
     with gr.Tabs():
         with gr.Tab("Video frames"):
             # The video model's line lives in its tab: the radar tab names its own model.
-            model_line = gr.Markdown(DEFAULT.headline, elem_id="model-line")
+            model_line = gr.Markdown(model_headline(DEFAULT.key), elem_id="model-line")
             with gr.Row(elem_id="video-layout"):
                 with gr.Column(scale=1, min_width=300):
                     with gr.Tabs():

@@ -2,7 +2,8 @@
 
 Every comparison, in the app, the evaluation commands and the benchmarks, starts here:
 ``method_forecasts`` makes the ConvLSTM, optical-flow and persistence forecasts of a batch of
-sequences, and ``compare`` does it for one sequence and scores it. What the numbers mean (gray
+sequences (and those of other models beside the ConvLSTM), and ``compare`` does it for one
+sequence and scores it. What the numbers mean (gray
 levels or rain rates), how they are scored and shown comes from the model's value scale
 (``convlstm.scales``), so Moving MNIST and radar differ in parameters, not in code.
 
@@ -15,7 +16,7 @@ from being dominated by the few heaviest cores.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,14 +40,21 @@ def no_progress(fraction: float, text: str) -> None:
 BASELINES = {"optical flow": baselines.optical_flow, "persistence": baselines.persistence}
 
 
-def method_forecasts(model: EncoderForecaster, context: np.ndarray, horizon: int, *, with_baselines: bool = True,
+def method_forecasts(model: EncoderForecaster, context: np.ndarray, horizon: int, *,
+                     others: Mapping[str, EncoderForecaster] | None = None, with_baselines: bool = True,
                      precision: str = "auto", progress: Progress = no_progress,
                      seconds: dict[str, float] | None = None) -> dict[str, np.ndarray]:
     """Forecasts {method: (N, horizon, H, W)} of sequences ``context`` (N, T, H, W), in the units
-    of the model's value scale (in and out), in METHODS order; ``precision`` as convlstm.forecast's.
-    ``seconds``, if given, gathers each method's CPU time."""
+    of the model's value scale (in and out): "ConvLSTM" (``model``), then each of ``others`` under
+    its name (models of the same value scale, shown beside it), then the baselines in METHODS
+    order; ``precision`` as convlstm.forecast's. ``seconds``, if given, gathers each method's CPU time."""
     scale = scale_named(model.value_transform)
     context = scale.check(context, "the frames")
+    others = others or {}
+    for name, other in others.items():
+        if other.value_transform != model.value_transform:
+            raise ValueError(f"{name} forecasts {scale_named(other.value_transform).units}, "
+                             f"not {scale.units} as the ConvLSTM does")
     seconds = {} if seconds is None else seconds
 
     def timed(name: str, make):
@@ -57,6 +65,8 @@ def method_forecasts(model: EncoderForecaster, context: np.ndarray, horizon: int
     out: dict[str, np.ndarray] = {}
     progress(0.1, "ConvLSTM forecast")
     timed("ConvLSTM", lambda: forecast(model, context, horizon, precision=precision))
+    for name, other in others.items():
+        timed(name, lambda m=other: forecast(m, context, horizon, precision=precision))
     if with_baselines:
         progress(0.4, "optical-flow baseline")
         unit = scale.encode(context)
@@ -68,7 +78,7 @@ def method_forecasts(model: EncoderForecaster, context: np.ndarray, horizon: int
 @dataclass
 class Comparison:
     context: np.ndarray  # (C, H, W): the frames the forecasts start from, in the scale's units
-    forecasts: dict[str, np.ndarray]  # method → (horizon, H, W), in METHODS order
+    forecasts: dict[str, np.ndarray]  # method → (horizon, H, W): "ConvLSTM", the models beside it, the baselines
     truth: np.ndarray | None  # (K, H, W), 1 ≤ K ≤ horizon: the frames that followed, if there were any
     scale: Scale  # what the values mean, how they are scored and drawn
     trained_horizon: int  # the model's training horizon: lead times past it are extrapolation
@@ -89,8 +99,10 @@ class Comparison:
 
 
 def compare(model: EncoderForecaster, frames: np.ndarray, *, context: int, horizon: int,
-            step_minutes: float | None = None, progress: Progress = no_progress) -> Comparison:
-    """Forecast the frames after the first ``context`` ones with the model and both baselines.
+            others: Mapping[str, EncoderForecaster] | None = None, step_minutes: float | None = None,
+            progress: Progress = no_progress) -> Comparison:
+    """Forecast the frames after the first ``context`` ones with the model, ``others`` (models shown
+    beside it, by name) and both baselines.
 
     ``frames`` (T, H, W) are in the units of the model's value scale. Frames after the context
     (up to ``horizon`` of them) are the ground truth and get scored; with none, there are
@@ -112,7 +124,8 @@ def compare(model: EncoderForecaster, frames: np.ndarray, *, context: int, horiz
     if len(frames) > context + horizon:
         notes.append(f"{len(frames) - context - horizon} frame(s) after the forecast horizon were not used.")
 
-    forecasts = {name: f[0] for name, f in method_forecasts(model, past[None], horizon, progress=progress).items()}
+    forecasts = {name: f[0] for name, f in method_forecasts(model, past[None], horizon, others=others,
+                                                                   progress=progress).items()}
     comparison = Comparison(past, forecasts, truth if len(truth) else None, scale_named(model.value_transform),
                             model.horizon, step_minutes or model.step_minutes, notes=notes)
     if horizon > model.horizon:

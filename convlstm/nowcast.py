@@ -55,9 +55,7 @@ def evaluate_radar(model: EncoderForecaster, sequences_mm_h, context: int = 5, h
         if part.ndim != 4 or part.shape[1] < context + horizon:
             raise ValueError(f"need sequences (N, ≥{context + horizon}, H, W), got shape {part.shape}")
         truth = part[:, context:context + horizon]
-        made = compare.method_forecasts(model, part[:, :context], horizon)
-        made |= {name: compare.method_forecasts(other, part[:, :context], horizon, with_baselines=False)["ConvLSTM"]
-                 for name, other in others.items()}
+        made = compare.method_forecasts(model, part[:, :context], horizon, others=others)
         for method, f in made.items():
             for name, values in metrics.rain_scores(f, truth).items():
                 per_frame[method].setdefault(name, []).append(values)

@@ -111,30 +111,45 @@ def summary_markdown(info: dict) -> str:
     return "  \n".join(lines)
 
 
-def headline_markdown(info: dict) -> str:
+def headline_markdown(info: dict, beside: tuple[str, dict] | None = None) -> str:
     """One line for people: which model, how long it was trained, and its test score beside
-    optical flow on the first (standard) test of its evaluation files, where there is one."""
-    parts = [f"**Model:** ConvLSTM `{info['source']}`, {info['parameters'] / 1e6:.1f} M parameters"]
+    optical flow on the first (standard) test of its evaluation files, where there is one.
+    ``beside`` (name, info): a model shown beside it, named and scored in the same line."""
+    models = [("ConvLSTM", info), *([beside] if beside else [])]
+    line = f"**{'Models' if beside else 'Model'}:** " + " and ".join(
+        f"{name} `{model['source']}` ({_size_and_training(model)})" for name, model in models)
+    first = _first_test(info)
+    if first is None:
+        return line + "; no test scores recorded"
+    # the scores of the models tested on the same set as the first, side by side
+    tests = [t for t in (_first_test(model) for _, model in models) if t and _test_set(t) == _test_set(first)]
+    score = "MSE/frame ↓ " + " and ".join(f"**{t['mse']:.1f}**" for t in tests)
+    if first.get("flow_mse") is not None:
+        score += f" vs {first['flow_mse']:.1f} for optical flow"
+    if all(t.get("ssim") is not None for t in tests):
+        score += ", SSIM ↑ " + " and ".join(f"{t['ssim']:.3f}" for t in tests)
+        score += f" vs {first['flow_ssim']:.3f}" if first.get("flow_ssim") is not None else ""
+    return line + f" · **Test, {_test_set(first)}:** {score}"
+
+
+def _size_and_training(info: dict) -> str:
     t = info.get("training") or {}
-    if t.get("minutes") or t.get("steps"):
-        how = f"{t['minutes']:.0f} min" if t.get("minutes") else f"{t['steps']:,} steps"
-        data = DATASET_NAMES.get(t.get("dataset"), t.get("dataset"))
-        parts.append(f"trained {how}" + (f" on {data}" if data else ""))
-    else:
-        parts.append(f"trained for {info['context_frames']} → {info['horizon']} frames")
+    size = f"{info['parameters'] / 1e6:.1f} M parameters"
+    if not (t.get("minutes") or t.get("steps")):
+        return f"{size}, trained for {info['context_frames']} → {info['horizon']} frames"
+    how = f"{t['minutes']:.0f} min" if t.get("minutes") else f"{t['steps']:,} steps"
+    data = DATASET_NAMES.get(t.get("dataset"), t.get("dataset"))
+    return f"{size}, trained {how}" + (f" on {data}" if data else "")
+
+
+def _first_test(info: dict) -> dict | None:
     tests = info.get("tests") or []
-    if not tests:
-        return ", ".join(parts) + "; no test scores recorded"
-    test = tests[0]
+    return tests[0] if tests else None
+
+
+def _test_set(test: dict) -> str:
     where = f"{test['sequences']:,} sequences" if test.get("sequences") else "the test set"
-    where += f" of {test['digits']} digits" if test.get("digits") else ""
-    score = f"MSE/frame ↓ **{test['mse']:.1f}**"
-    if test.get("flow_mse") is not None:
-        score += f" vs {test['flow_mse']:.1f} for optical flow"
-    if test.get("ssim") is not None:
-        score += f", SSIM ↑ {test['ssim']:.3f}"
-        score += f" vs {test['flow_ssim']:.3f}" if test.get("flow_ssim") is not None else ""
-    return ", ".join(parts) + f" · **Test, {where}:** {score}"
+    return where + (f" of {test['digits']} digits" if test.get("digits") else "")
 
 
 def checkpoint_folder(source: str, revision: str | None = None, cache_dir: str | Path | None = None) -> Path | None:
@@ -221,7 +236,8 @@ class ModelRegistry:
                 self._models.move_to_end(key)
                 return self._models[key]
             model = load_model(source, revision=revision, device=self.device, cache_dir=self.cache_dir)
-            shown = source or _relative(DEFAULT_CHECKPOINT)
+            folder_given = source is None or Path(source).is_dir()  # shown relative to here, where it is below
+            shown = _relative(Path(source or DEFAULT_CHECKPOINT)) if folder_given else source
             folder = checkpoint_folder(source or str(DEFAULT_CHECKPOINT), revision, self.cache_dir)
             loaded = LoadedModel(key, model, model_info(model, shown, revision=revision, folder=folder))
             self._models[key] = loaded

@@ -140,7 +140,6 @@ def save_png(image: np.ndarray, path: str | Path) -> Path:
 class Row:
     label: str
     frames: np.ndarray  # (K, H, W) in [0, 1], or (K, H, W, 3) RGB
-    cmap: int | None = None  # an OpenCV colour map (cv2.COLORMAP_*) for gray frames, e.g. an error row
 
 
 def frame_grid(
@@ -227,11 +226,7 @@ def side_by_side(
 
 
 def _cells(row: Row, scale: int) -> np.ndarray:
-    frames = to_uint8(row.frames)
-    if row.cmap is not None and frames.ndim == 3:
-        coloured = [cv2.applyColorMap(frame, row.cmap) for frame in frames]  # BGR
-        frames = np.stack([cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) for frame in coloured])
-    return to_rgb(_upscale(frames, scale))
+    return to_rgb(_upscale(to_uint8(row.frames), scale))
 
 
 def _line_height(font_scale: float) -> int:

@@ -16,12 +16,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
 from . import render as draw
-from .compare import MAX_CONTEXT, MAX_HORIZON, METHODS, Comparison, Progress, no_progress, whole_number
+from .compare import MAX_CONTEXT, MAX_HORIZON, Comparison, Progress, no_progress, whole_number
 from .data import moving_mnist
 from .io import shrink
 
@@ -30,6 +29,7 @@ MAX_SEED = 2**31 - 1
 ANIMATION_SIDE = 128  # pixels a panel of the side-by-side animation aims for (about 1:1 on the page)
 GRID_WIDTH = 1400  # pixels the lead-time grid aims for at most
 GRID_COLUMNS = 10  # lead times the grid shows at most (evenly spaced, the last always among them)
+NOT_DRAWN = ("persistence",)  # the last input held: the grid's "now" column and the animation's input show it
 COMPARISON_GIF = "forecast_comparison.gif"  # the side-by-side animation as a GIF, among the downloads
 GIF_COLOURS = 64  # gray levels (or palette colours) of that GIF: a third of the size of 256, looks the same
 SCRATCH_MAX_AGE_S = 3600  # render folders older than this are removed by the next scratch_folder()
@@ -50,7 +50,7 @@ def moving_mnist_sequence(seed: int, digits: int, context: int, horizon: int) ->
 @dataclass(frozen=True)
 class Rendered:
     animation: Path  # .webm (VP9/VP8) or, where no WebM encoder works, .gif
-    grid: Path  # PNG: rows truth / methods / error, columns "now" and the lead times
+    grid: Path  # PNG: rows truth / methods, columns "now" and the lead times
     forecast_npy: Path  # the ConvLSTM forecast, float32 (horizon, H, W) in the data's units
     forecast_gif: Path  # the same, as an animated GIF
     comparison_gif: Path | None = None  # the animation's pages as a small GIF, to send to people
@@ -75,7 +75,7 @@ def render(comparison: Comparison, folder: str | Path, *, progress: Progress = n
 
     progress(0.8, "animation")
     side, scale = _display_size(c.context.shape[1:], ANIMATION_SIDE)
-    panels = [(name, np.concatenate([c.context, c.forecasts[name]])) for name in METHODS]
+    panels = [(name, np.concatenate([c.context, f])) for name, f in c.forecasts.items() if name not in NOT_DRAWN]
     if c.truth is not None:
         panels.append(("ground truth", np.concatenate([c.context, c.truth])))
     panels = [(label, _picture(frames, c, side)) for label, frames in panels]
@@ -113,8 +113,8 @@ def write_small_gif(pages: np.ndarray, path: str | Path, *, fps: float = 4, colo
 
 
 def lead_time_grid(comparison: Comparison) -> np.ndarray:
-    """uint8 RGB picture: rows truth, each method, |ConvLSTM − truth| (on the model's [0, 1] scale);
-    columns the last input ("now") and up to GRID_COLUMNS lead times."""
+    """uint8 RGB picture: rows truth and each method but NOT_DRAWN; columns the last input ("now") and
+    up to GRID_COLUMNS lead times."""
     c = comparison
     every = -(-c.horizon // GRID_COLUMNS)  # ceil: 20 lead times → every 2nd
     leads = list(range(c.horizon - 1, -1, -every))[::-1]  # indices, the last lead time always shown
@@ -130,13 +130,7 @@ def lead_time_grid(comparison: Comparison) -> np.ndarray:
     rows = []
     if c.truth is not None:
         rows.append(draw.Row("truth", cells(c.truth)))
-    rows += [draw.Row(name, cells(c.forecasts[name])) for name in METHODS]
-    if c.truth is not None:
-        encode = c.scale.encode
-        error = np.abs(encode(c.forecasts["ConvLSTM"][:len(c.truth)]) - encode(c.truth))
-        error_cells = [error[k] if k < len(error) else np.zeros_like(error[0]) for k in leads]
-        rows.append(draw.Row("|ConvLSTM - truth|", shrink(np.stack([np.zeros_like(error[0]), *error_cells]), side),
-                             cmap=cv2.COLORMAP_INFERNO))
+    rows += [draw.Row(name, cells(f)) for name, f in c.forecasts.items() if name not in NOT_DRAWN]
     labels = c.lead_labels()
     title = "Forecast frames by lead time"
     if c.horizon > c.trained_horizon:

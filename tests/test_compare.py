@@ -142,3 +142,9 @@ def test_radar_comparison_scores_skill_and_plots_csi_by_minutes():
     assert headers[:4] == ["method", "CSI ↑", "POD ↑", "FAR ↓"] and len(rows) == 3
     rows = lead_time_scores(c)
     assert [r["lead time"] for r in rows[:4]] == [6, 12, 18, 24] and "CSI" in rows[0]
+
+
+def test_a_model_beside_must_read_the_same_values(model, sequence):
+    rain_model = load_model(RADAR_CHECKPOINT, device="cpu")
+    with pytest.raises(ValueError, match="rain rate in mm/h, not gray level"):
+        method_forecasts(model, sequence[None, :10], 3, others={"radar": rain_model})

@@ -47,17 +47,31 @@ def test_render_writes_readable_files(model, sequence, tmp_path):
     else:
         assert Image.open(out.animation).n_frames == 20
     grid = Image.open(out.grid)
-    assert grid.format == "PNG" and grid.width > 11 * 64 and grid.height > 5 * 64  # now + 10 columns, 5 rows
+    # now + 10 columns; rows truth, ConvLSTM, optical flow (persistence is the "now" column held)
+    assert grid.format == "PNG" and grid.width > 11 * 64 and 3 * 64 < grid.height < 5 * 64
     np.testing.assert_array_equal(np.load(out.forecast_npy), c.forecasts["ConvLSTM"])
     gif = Image.open(out.forecast_gif)
     assert gif.n_frames == 10 or len(np.unique(c.forecasts["ConvLSTM"])) == 1  # GIF merges equal frames
 
 
-def test_grid_has_truth_and_error_rows_only_with_truth(model, sequence):
+def test_grid_has_a_truth_row_only_with_truth(model, sequence):
     with_truth = showcase.lead_time_grid(compare(model, sequence, context=10, horizon=5))
     without = showcase.lead_time_grid(compare(model, sequence[:10], context=10, horizon=5))
     rows = (with_truth.shape[0] - without.shape[0]) / (64 * 3 + 2)  # cells of 64 px × scale 3, gap 2
-    assert rows == pytest.approx(2)
+    assert rows == pytest.approx(1)
+
+
+def test_models_beside_the_convlstm_get_a_grid_row_and_an_animation_panel(model, sequence, tmp_path):
+    alone = compare(model, sequence, context=10, horizon=5)
+    beside = compare(model, sequence, context=10, horizon=5, others={"second": model})
+    assert list(beside.forecasts) == ["ConvLSTM", "second", "optical flow", "persistence"]
+    np.testing.assert_array_equal(beside.forecasts["second"], beside.forecasts["ConvLSTM"])
+    assert set(beside.scores) == set(beside.forecasts)
+    rows = (showcase.lead_time_grid(beside).shape[0] - showcase.lead_time_grid(alone).shape[0]) / (64 * 3 + 2)
+    assert rows == pytest.approx(1)
+    wide, narrow = (Image.open(showcase.render(c, tmp_path / name).comparison_gif)
+                    for name, c in (("beside", beside), ("alone", alone)))
+    assert wide.width - narrow.width >= 128  # one more panel of about 128 px
 
 
 def test_big_uploads_are_shrunk_for_display(model, tmp_path):
@@ -122,6 +136,22 @@ def test_model_summary_reads_training_and_test_files(model, tmp_path):
     assert "Training data" not in bare and "Test score" not in bare and "advection head" not in bare
     moving = EncoderForecaster(hidden_channels=[8], kernel_size=3, forecast_head="advection")
     assert "and the advection head" in registry.summary_markdown(registry.model_info(moving, "y"))
+
+
+def test_headline_names_the_model_beside_and_its_score_on_the_same_test(model):
+    def info(source, mse, ssim, sequences=3000):
+        return registry.model_info(model, source) | {"training": {"dataset": "moving-mnist", "minutes": 6.2}, "tests": [
+            {"sequences": sequences, "digits": 2, "mse": mse, "ssim": ssim, "flow_mse": 172.1, "flow_ssim": 0.695}]}
+
+    alone = registry.headline_markdown(info("a/one", 129.6, 0.156))
+    assert alone.startswith("**Model:** ConvLSTM `a/one` (0.0 M parameters, trained 6 min on Moving MNIST)")
+    assert alone.endswith("**Test, 3,000 sequences of 2 digits:** MSE/frame ↓ **129.6** vs 172.1 for optical flow, "
+                          "SSIM ↑ 0.156 vs 0.695")
+    both = registry.headline_markdown(info("a/one", 129.6, 0.156), ("second", info("b/two", 110.1, 0.548)))
+    assert both.startswith("**Models:** ConvLSTM `a/one` (") and " and second `b/two` (" in both
+    assert "MSE/frame ↓ **129.6** and **110.1** vs 172.1 for optical flow, SSIM ↑ 0.156 and 0.548 vs 0.695" in both
+    other_test = registry.headline_markdown(info("a/one", 129.6, 0.156), ("second", info("b/two", 1.0, 0.9, 10)))
+    assert "**129.6** vs 172.1" in other_test and "1.0" not in other_test  # only scores of the same test side by side
 
 
 def test_model_summary_names_the_training_device(model, tmp_path):
