@@ -4,9 +4,10 @@
     python -m benchmarks.bench_app --load-seconds 0 # in-process part only
 
 1. In-process, what one request does (no HTTP; in a worker thread, as gradio runs it): a
-   Moving MNIST request (generate, ConvLSTM, both baselines, scores, rendering of the video,
-   grid PNG and downloads), p50/p95 over --requests runs; and a ~10 MB MP4 upload (read with
-   convlstm.io, then the same work); and the radar tab's real example (FMI loop, bundled radar model).
+   Moving MNIST request (generate, ConvLSTM and ConvLSTM+advection beside it, both baselines,
+   scores, rendering of the video, grid PNG and downloads), p50/p95 over --requests runs; and a
+   ~10 MB MP4 upload (read with convlstm.io, then the same work); and the radar tab's real
+   example (FMI loop, bundled radar model).
 2. A load run: `python app.py` in a subprocess, --clients gradio_client clients (each its own
    session) calling /forecast_moving_mnist in a loop for --load-seconds, over loopback only.
    Latency here includes waiting in the app's queue (it runs CONCURRENCY requests at once).
@@ -33,7 +34,7 @@ import numpy as np
 import torch
 
 from convlstm import compare, io, radar, registry, render, showcase
-from convlstm.inference import RADAR_CHECKPOINT, load_model
+from convlstm.inference import ADVECTION_CHECKPOINT, RADAR_CHECKPOINT, load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 RADAR_EXAMPLE = ROOT / "examples" / "radar" / "fmi_2016-09-28.npz"
@@ -43,11 +44,11 @@ def percentiles(times: list[float]) -> tuple[float, float]:
     return float(np.percentile(times, 50)), float(np.percentile(times, 95))
 
 
-def moving_mnist_request(model, seed: int) -> dict[str, float]:
+def moving_mnist_request(model, seed: int, others: dict) -> dict[str, float]:
     t0 = time.perf_counter()
     frames = showcase.moving_mnist_sequence(seed, 2, model.context_frames, model.horizon)
     t1 = time.perf_counter()
-    comparison = compare.compare(model, frames, context=model.context_frames, horizon=model.horizon)
+    comparison = compare.compare(model, frames, context=model.context_frames, horizon=model.horizon, others=others)
     t2 = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         showcase.render(comparison, folder)
@@ -68,11 +69,12 @@ def big_mp4(path: Path, target_mb: float = 10) -> Path:
     return path
 
 
-def upload_request(model, path: Path) -> dict[str, float]:
+def upload_request(model, path: Path, others: dict) -> dict[str, float]:
     t0 = time.perf_counter()
     upload = io.load_sequence(path)
     t1 = time.perf_counter()
-    comparison = compare.compare(model, upload.frames, context=model.context_frames, horizon=model.horizon)
+    comparison = compare.compare(model, upload.frames, context=model.context_frames, horizon=model.horizon,
+                                 others=others)
     t2 = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         showcase.render(comparison, folder)
@@ -181,6 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
 
     model = registry.ModelRegistry().load(args.model).model
+    others = {"ConvLSTM+advection": load_model(ADVECTION_CHECKPOINT)}  # beside every video forecast, as in the app
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads; model {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M "
           f"parameters on {next(model.parameters()).device}\n")
@@ -189,14 +192,14 @@ def main(argv: list[str] | None = None) -> None:
     # torch's 2-thread OpenMP pool on the main thread was measured 8-10x slower than in a worker.
     with ThreadPoolExecutor(1) as worker:
         for seed in range(2):  # warm-up: first calls pay for lazy initialisation
-            worker.submit(moving_mnist_request, model, seed).result()
-        runs = [worker.submit(moving_mnist_request, model, 100 + i).result() for i in range(args.requests)]
+            worker.submit(moving_mnist_request, model, seed, others).result()
+        runs = [worker.submit(moving_mnist_request, model, 100 + i, others).result() for i in range(args.requests)]
         print(table("Moving MNIST request, in-process (10 → 10, 64×64)", runs) + "\n")
 
         with tempfile.TemporaryDirectory() as folder:
             mp4 = big_mp4(Path(folder) / "upload.mp4")
             frames = io.read_sequence(mp4)
-            runs = [worker.submit(upload_request, model, mp4).result() for _ in range(args.uploads)]
+            runs = [worker.submit(upload_request, model, mp4, others).result() for _ in range(args.uploads)]
             size = mp4.stat().st_size / io.MB
         print(table(f"MP4 upload, in-process ({size:.1f} MB, read as {frames.shape[0]} frames of "
                     f"{frames.shape[1]}×{frames.shape[2]})", runs) + "\n")
