@@ -3,9 +3,9 @@
 Every comparison, in the app, the evaluation commands and the benchmarks, starts here:
 ``method_forecasts`` makes the ConvLSTM, optical-flow and persistence forecasts of a batch of
 sequences (and those of other models beside the ConvLSTM), and ``compare`` does it for one
-sequence and scores it. What the numbers mean (gray
-levels or rain rates), how they are scored and shown comes from the model's value scale
-(``convlstm.scales``), so Moving MNIST and radar differ in parameters, not in code.
+sequence and scores it. What the numbers mean (gray levels or rain rates), how they are scored
+and shown comes from the model's value scale (``convlstm.scales``), so Moving MNIST and radar
+differ in parameters, not in code.
 
 The baselines run on the model's [0, 1] scale (``Scale.encode``) and come back in the data's
 units (``Scale.decode``), as the model's forecast does: for radar that is dBZ / 60, and tracking
