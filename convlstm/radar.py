@@ -4,10 +4,7 @@ Frames are 100×100, one every 6 minutes, 5 in → 15 out. A sequence is built i
 
 1. Log-rain field: Gaussian noise filtered to a power spectrum ∝ k^-3 (pysteps' FFT noise
    generator), made on a canvas padded by the farthest the wind can carry rain in the sequence,
-   so rain enters from outside the view instead of wrapping around. Seen moving with the rain,
-   its small scales live briefly and its large ones long, as in real rain (the observation
-   S-PROG is built on): below 32 px each band of wavelengths forgets itself as an AR(1) process,
-   the finer band faster (correlation 0.5 after about 10 and 3 steps).
+   so rain enters from outside the view instead of wrapping around.
 2. Convective cells: a few Gaussian bumps added to that field, moving with the wind plus a small
    propagation of their own (storms drift across the steering flow).
 3. Motion: a steady, smooth wind (translation, rotation, deformation or a mix). Each pixel's
@@ -47,8 +44,6 @@ SPECTRAL_SLOPE = 3.0  # power ∝ k^-3, the mesoscale slope of radar rain fields
 SMOOTH_SLOPE, SMOOTH_BELOW = 5.0, 8.0  # steeper below 8 px: radar beams (and the paper's disk filter) blur
 RAIN_EDGE = 0.2  # mm/h at the edge of a rain area (≈ 12 dBZ)
 RAIN_CAP = 150.0  # mm/h before `intensity`; heavier rain is rarely measured
-# (shortest wavelength in px, steps until the band's correlation falls to 0.5; None: it lasts), longest first
-SCALE_LIFETIMES = ((32.0, None), (8.0, 10.0), (0.0, 3.0))
 GROWTH_STD = 0.5  # growth/decay field's std, in units of the log-rain field's std
 GROWTH_TURN = (0.03, 0.08)  # radians per step between its two fields: ~1 rad (corr 0.5) in 2 hours
 
@@ -153,7 +148,7 @@ def generate_radar(n: int, *, generator: torch.Generator, frames: int = FRAMES, 
     margin = math.ceil(speed * (frames - 1)) + 2  # trajectories of view pixels stay on the canvas
     canvas = size + 2 * margin
 
-    log_rain = _LogRain(n, canvas, randn, rand, device)
+    field = _power_law_noise(randn(n, canvas, canvas), SPECTRAL_SLOPE, SMOOTH_BELOW)[:, None]  # (B, 1, P, P)
     coarse = math.ceil(canvas / 4)  # the growth field is smooth: a quarter resolution will do
     growth = _power_law_noise(randn(n * 2, coarse, coarse), SPECTRAL_SLOPE).reshape(n, 2, coarse, coarse)
     turn = GROWTH_TURN[0] + (GROWTH_TURN[1] - GROWTH_TURN[0]) * rand(n)
@@ -180,9 +175,7 @@ def generate_radar(n: int, *, generator: torch.Generator, frames: int = FRAMES, 
         if t > 0:
             points = points - wind(points)  # departure points of frame t's pixels at time 0
         grid = _to_grid(points, margin, canvas)
-        if t > 0 and growth_decay:
-            log_rain.step()
-        z = F.grid_sample(log_rain.field(), grid, align_corners=False)[:, 0]  # (B, S, S)
+        z = F.grid_sample(field, grid, align_corners=False)[:, 0]  # (B, S, S)
         if growth_decay:
             # cos·G1 + sin·G2 keeps unit variance and changes smoothly: no flicker at the edges.
             angle = phase + turn * t
@@ -252,68 +245,21 @@ def _to_grid(points: torch.Tensor, margin: int, canvas: int) -> torch.Tensor:
     return points * (2 / canvas) + ((2 * margin + 1) / canvas - 1)
 
 
-class _LogRain:
-    """The log-rain field on the canvas (unit std, ``_power_law_noise``'s spectrum), held band by
-    band (SCALE_LIFETIMES). An evolving band is an AR(1) process in time, as S-PROG models each
-    cascade level: ``step`` keeps ρ of it and adds √(1 − ρ²) of fresh noise of the same band,
-    ρ = 0.5^(1/lifetime) with the lifetime drawn per sequence within a factor 2 of the band's.
-    Frames sample the field at their pixels' departure points, so it evolves in the rain's own frame.
-    """
-
-    def __init__(self, n: int, canvas: int, randn, rand, device):
-        self.n, self.canvas, self.randn = n, canvas, randn
-        wavelength = 1 / _frequency(canvas, canvas, device)
-        amplitude = _amplitude(canvas, canvas, SPECTRAL_SLOPE, SMOOTH_BELOW, device)
-        self.filters, longer = [], math.inf
-        for shortest, _ in SCALE_LIFETIMES:
-            self.filters.append(amplitude * ((wavelength >= shortest) & (wavelength < longer)))
-            longer = shortest
-        self.bands = self._noise()
-        self.std = sum(self.bands).std(dim=(-2, -1), keepdim=True)  # of the whole field (mean 0: no k = 0 term)
-        self.bands = [band / self.std for band in self.bands]
-        self.keep = [None if life is None else 0.5 ** (1 / (life * 2 ** (2 * rand(n) - 1)))[:, None, None]
-                     for _, life in SCALE_LIFETIMES]
-
-    def _noise(self) -> list[torch.Tensor]:
-        # one white noise for every band: their spectra don't overlap, so the bands are independent
-        spectrum = torch.fft.rfft2(self.randn(self.n, self.canvas, self.canvas))
-        return [torch.fft.irfft2(spectrum * f, s=(self.canvas, self.canvas)) for f in self.filters]
-
-    def step(self) -> None:
-        fresh = self._noise()
-        self.bands = [band if keep is None else keep * band + (1 - keep**2).sqrt() * new / self.std
-                      for band, keep, new in zip(self.bands, self.keep, fresh, strict=True)]
-
-    def field(self) -> torch.Tensor:
-        return sum(self.bands)[:, None]  # (B, 1, P, P)
-
-
-def _frequency(H: int, W: int, device) -> torch.Tensor:
-    """|k| in cycles per pixel on rfft2's grid (H, W // 2 + 1), with k = 0 set to 1."""
-    ky = torch.fft.fftfreq(H, device=device)[:, None]
-    kx = torch.fft.rfftfreq(W, device=device)[None, :]
-    k = torch.sqrt(ky**2 + kx**2)
-    k[0, 0] = 1.0
-    return k
-
-
-def _amplitude(H: int, W: int, slope: float, smooth_below: float | None, device) -> torch.Tensor:
-    """rfft2 amplitudes for power ∝ k^-slope (k^-SMOOTH_SLOPE below ``smooth_below`` px), no mean."""
-    k = _frequency(H, W, device)
-    amplitude = k ** (-slope / 2)
-    if smooth_below is not None:
-        amplitude = amplitude * (k * smooth_below).clamp(min=1) ** (-(SMOOTH_SLOPE - slope) / 2)
-    amplitude[0, 0] = 0.0  # no mean: the threshold sets how much rains
-    return amplitude
-
-
 def _power_law_noise(white: torch.Tensor, slope: float, smooth_below: float | None = None) -> torch.Tensor:
     """(B, H, W) white noise → Gaussian field with power ∝ k^-slope, zero mean and unit std.
 
     With ``smooth_below``, wavelengths shorter than that many pixels fall off as k^-SMOOTH_SLOPE.
     """
     H, W = white.shape[-2:]
-    field = torch.fft.irfft2(torch.fft.rfft2(white) * _amplitude(H, W, slope, smooth_below, white.device), s=(H, W))
+    ky = torch.fft.fftfreq(H, device=white.device)[:, None]
+    kx = torch.fft.rfftfreq(W, device=white.device)[None, :]
+    k = torch.sqrt(ky**2 + kx**2)
+    k[0, 0] = 1.0
+    amplitude = k ** (-slope / 2)
+    if smooth_below is not None:
+        amplitude = amplitude * (k * smooth_below).clamp(min=1) ** (-(SMOOTH_SLOPE - slope) / 2)
+    amplitude[0, 0] = 0.0  # no mean: the threshold sets how much rains
+    field = torch.fft.irfft2(torch.fft.rfft2(white) * amplitude, s=(H, W))
     field = field - field.mean((-2, -1), keepdim=True)
     return field / field.std(dim=(-2, -1), keepdim=True)
 
