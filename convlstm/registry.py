@@ -3,7 +3,7 @@
     registry = ModelRegistry()
     loaded = registry.load("ORG/NAME")      # or a folder; None = the bundled checkpoint
     loaded.summary                          # markdown: network, training, test scores
-    loaded.headline                         # the same in one line, beside optical flow
+    headline_markdown(loaded.info)          # the same in one line, beside optical flow
 """
 
 from __future__ import annotations
@@ -206,9 +206,6 @@ class LoadedModel:
     def summary(self) -> str:
         return summary_markdown(self.info)
 
-    @property
-    def headline(self) -> str:
-        return headline_markdown(self.info)
 
 
 class ModelRegistry:
@@ -236,7 +233,8 @@ class ModelRegistry:
                 self._models.move_to_end(key)
                 return self._models[key]
             model = load_model(source, revision=revision, device=self.device, cache_dir=self.cache_dir)
-            folder_given = source is None or Path(source).is_dir()  # shown relative to here, where it is below
+            # a folder is named relative to the working directory where it is inside it
+            folder_given = source is None or Path(source).is_dir()
             shown = _relative(Path(source or DEFAULT_CHECKPOINT)) if folder_given else source
             folder = checkpoint_folder(source or str(DEFAULT_CHECKPOINT), revision, self.cache_dir)
             loaded = LoadedModel(key, model, model_info(model, shown, revision=revision, folder=folder))
