@@ -52,6 +52,8 @@ def method_forecasts(model: EncoderForecaster, context: np.ndarray, horizon: int
     context = scale.check(context, "the frames")
     others = others or {}
     for name, other in others.items():
+        if name in METHODS:
+            raise ValueError(f"a model beside the ConvLSTM can't be named {name!r}: that is one of {METHODS}")
         if other.value_transform != model.value_transform:
             raise ValueError(f"{name} forecasts {scale_named(other.value_transform).units}, "
                              f"not {scale.units} as the ConvLSTM does")

@@ -152,16 +152,16 @@ def pysteps_forecasts(context_mm_h: np.ndarray, horizon: int) -> dict[str, np.nd
 
 def forecasts(models: dict[str, EncoderForecaster], sample: Sample, seconds: dict[str, float]) -> dict:
     """Every method's forecast (HORIZON, 100, 100) of one sample, mm/h, zero outside coverage: each
-    model (the baselines come with the first), then pysteps'; CPU seconds per method are added to ``seconds``."""
+    model, our baselines, then pysteps'; CPU seconds per method are added to ``seconds``."""
+    (first, model), *others = models.items()
+    timing: dict[str, float] = {}
+    made = compare.method_forecasts(model, sample.frames[None, :CONTEXT], HORIZON, others=dict(others),
+                                    seconds=timing)
     out = {}
-    for i, (name, model) in enumerate(models.items()):
-        timing: dict[str, float] = {}
-        made = compare.method_forecasts(model, sample.frames[None, :CONTEXT], HORIZON, with_baselines=i == 0,
-                                        seconds=timing)
-        for method, f in made.items():
-            key = name if method == "ConvLSTM" else method
-            out[key] = f[0]
-            seconds[key] = seconds.get(key, 0.0) + timing[method]
+    for method, f in made.items():
+        key = first if method == "ConvLSTM" else method
+        out[key] = f[0]
+        seconds[key] = seconds.get(key, 0.0) + timing[method]
     begin = time.process_time()
     out |= pysteps_forecasts(sample.frames[:CONTEXT], HORIZON)
     seconds["pysteps LK + S-PROG, together"] = (seconds.get("pysteps LK + S-PROG, together", 0.0)

@@ -148,3 +148,8 @@ def test_a_model_beside_must_read_the_same_values(model, sequence):
     rain_model = load_model(RADAR_CHECKPOINT, device="cpu")
     with pytest.raises(ValueError, match="rain rate in mm/h, not gray level"):
         method_forecasts(model, sequence[None, :10], 3, others={"radar": rain_model})
+
+
+def test_a_model_beside_cannot_take_a_method_name(model, sequence):
+    with pytest.raises(ValueError, match="can't be named 'optical flow'"):
+        method_forecasts(model, sequence[None, :10], 3, others={"optical flow": model})
