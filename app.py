@@ -60,7 +60,11 @@ CSS = """
 .natural-size img, .natural-size video { width: auto !important; height: auto !important; max-width: none !important;
                     max-height: none !important; object-fit: none !important; }
 @media (max-width: 768px) { #video-layout { flex-direction: column-reverse; flex-wrap: nowrap; align-items: stretch; } }
+/* On a phone the radar animation's three 200-px windows fit the width: their colours matter more than its labels. */
+@media (max-width: 768px) { #radar-animation video, #radar-animation-gif img {
+                              width: 100% !important; max-width: 100% !important; object-fit: contain !important; } }
 """
+WIDE_TABLE = 3  # more score columns than this don't fit beside the animation on a 1280-px screen
 COPY_LINK_JS = """
 (query) => {
   if (!query || !query.startsWith("?")) return query;  // no link: the reason why, as it is
@@ -125,7 +129,8 @@ def show(comparison: compare.Comparison, files: showcase.Rendered, notes: tuple[
     ``notes`` go before the comparison's own."""
     headers, rows, best = compare.scores_table(comparison)
     table = pd.DataFrame(rows, columns=headers)
-    styles = table.style.format({h: "{:.1f}" if "MSE" in h else "{:.3f}" for h in headers[1:]}, na_rep="n/a")
+    digits = {h: "{:.1f}" if h.startswith("MSE/frame") else "{:.3f}" for h in headers[1:]}  # MSE/frame: ~100
+    styles = table.style.format(digits, na_rep="n/a")
     for column, row in best.items():
         styles = styles.apply(lambda s, r=row: ["font-weight: bold; background-color: #d9f2d9" if i == r else ""
                                                 for i in range(len(s))], subset=[column])
@@ -410,9 +415,27 @@ def link_forecast(link, progress=gr.Progress()):  # noqa: B008
 def forecast_panel(scale: scales.Scale, name: str, under_scores: list | None = None) -> list:
     """The outputs of a forecast, laid out: notes, animation (video, or a GIF where no WebM encoder
     works) beside the scores (and the unrendered components ``under_scores``, in a row under them),
-    the frame grid (at its natural size), the score by lead time beside the downloads. ``show``
-    fills them in the order returned. ``name`` prefixes their element ids (``name-scores``, ...),
-    for tests and page styles."""
+    the frame grid (at its natural size), the score by lead time beside the downloads. A scale with
+    more scores than fit beside the animation (radar's seven) has the plot beside the animation and
+    the scores in a row of their own under it. ``show`` fills the outputs in the order returned.
+    ``name`` prefixes their element ids (``name-scores``, ...), for tests and page styles."""
+    wide = len(scale.table) > WIDE_TABLE
+
+    def scores_table():
+        table = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id=f"{name}-scores",
+                             elem_classes="scores")
+        if under_scores:
+            with gr.Row(equal_height=True):
+                for component in under_scores:
+                    component.render()
+        return table
+
+    def lead_time_plot(**layout):
+        title = scale.plot[1]
+        better = "higher" if any("↑" in h for h, key in scale.table.items() if key == scale.plot[0]) else "lower"
+        return gr.LinePlot(x="lead time", y=title, color="method", label=f"{title} by lead time",
+                           y_title=f"{title} ({better} is better)", **layout)
+
     notes = gr.Markdown(elem_id=f"{name}-notes")
     with gr.Row():
         with gr.Column(scale=3, min_width=300):
@@ -423,19 +446,14 @@ def forecast_panel(scale: scales.Scale, name: str, under_scores: list | None = N
             video_gif = gr.Image(label="Animation (GIF)", visible=False, interactive=False,
                                  elem_id=f"{name}-animation-gif", elem_classes="natural-size")
         with gr.Column(scale=2, min_width=280):
-            scores = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id=f"{name}-scores",
-                                  elem_classes="scores")
-            if under_scores:
-                with gr.Row(equal_height=True):
-                    for component in under_scores:
-                        component.render()
+            plot, scores = (lead_time_plot(), None) if wide else (None, scores_table())
+    if wide:
+        scores = scores_table()
     grid = gr.Image(label="Frames by lead time", show_label=False, type="filepath", interactive=False,
                     elem_id=f"{name}-grid", elem_classes="natural-size")
     with gr.Row():
-        title = scale.plot[1]
-        better = "higher" if any("↑" in h for h, key in scale.table.items() if key == scale.plot[0]) else "lower"
-        plot = gr.LinePlot(x="lead time", y=title, color="method", label=f"{title} by lead time",
-                           y_title=f"{title} ({better} is better)", scale=3)
+        if not wide:
+            plot = lead_time_plot(scale=3)
         downloads = gr.File(label=f"Downloads: the side-by-side animation (GIF, to share); the ConvLSTM forecast "
                                   f"(.npy float32 frames, {scale.units}; animated GIF)",
                             file_count="multiple", interactive=False, scale=2, elem_id=f"{name}-downloads")

@@ -26,7 +26,7 @@ from .io import shrink
 
 MAX_DIGITS = 3
 MAX_SEED = 2**31 - 1
-ANIMATION_SIDE = 128  # pixels a panel of the side-by-side animation aims for (about 1:1 on the page)
+ANIMATION_WIDTH = 600  # pixels the side-by-side animation aims for, shared by its panels (shown 1:1 on the page)
 GRID_WIDTH = 1400  # pixels the lead-time grid aims for at most
 GRID_COLUMNS = 10  # lead times the grid shows at most (evenly spaced, the last always among them)
 NOT_DRAWN = ("persistence",)  # the last input held: the grid's "now" column and the animation's input show it
@@ -74,10 +74,10 @@ def render(comparison: Comparison, folder: str | Path, *, progress: Progress = n
     grid = draw.save_png(_with_legend(lead_time_grid(c), c), folder / "frames_by_lead_time.png")
 
     progress(0.8, "animation")
-    side, scale = _display_size(c.context.shape[1:], ANIMATION_SIDE)
     panels = [(name, np.concatenate([c.context, f])) for name, f in c.forecasts.items() if name not in NOT_DRAWN]
     if c.truth is not None:
         panels.append(("ground truth", np.concatenate([c.context, c.truth])))
+    side, scale = _display_size(c.context.shape[1:], ANIMATION_WIDTH // len(panels))
     panels = [(label, _picture(frames, c, side)) for label, frames in panels]
     labels = [f"input {t + 1}/{len(c.context)}" for t in range(len(c.context))]
     labels += [f"forecast {lead}" for lead in c.lead_labels()]

@@ -218,6 +218,24 @@ def test_phone_shows_the_forecast_readably(browser, app):
     page.context.close()
 
 
+def test_phone_fits_the_radar_animation_to_the_screen(browser, app):
+    page = open_page(browser, app.url, PHONE)
+    page.get_by_role("tab", name="Radar nowcast").click()
+    page.get_by_role("button", name="Generate and forecast").click()
+    wait_for_new_grid(page, None, "radar")
+    page.locator("#radar-scores").get_by_text("optical flow").filter(visible=True).first.wait_for()
+    sizes = page.evaluate("""() => {
+        const player = [...document.querySelectorAll('#radar-animation video, #radar-animation-gif img')]
+            .find(e => e.getBoundingClientRect().width > 0);
+        return {left: player.getBoundingClientRect().left, right: player.getBoundingClientRect().right,
+                natural: player.videoWidth || player.naturalWidth, page: document.documentElement.scrollWidth}; }""")
+    assert sizes["natural"] > PHONE["width"], sizes  # three 200-px windows: wider than the phone...
+    assert 0 <= sizes["left"] and sizes["right"] <= PHONE["width"], sizes  # ...fitted to it
+    assert sizes["page"] <= PHONE["width"], sizes
+    page.screenshot(path=str(ARTIFACTS / "browser_phone_radar.png"))
+    page.context.close()
+
+
 def upload(page, path: Path) -> None:
     """Put a file into the upload box and wait until the page shows it as uploaded (listed, with its
     download link), whatever the machine's load: the box's own file input, not whichever input comes

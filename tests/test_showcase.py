@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from convlstm import CheckpointError, EncoderForecaster, load_model, radar, registry, showcase
+from convlstm import CheckpointError, EncoderForecaster, load_model, radar, registry, render, showcase
 from convlstm.compare import compare
 
 
@@ -71,7 +71,17 @@ def test_models_beside_the_convlstm_get_a_grid_row_and_an_animation_panel(model,
     assert rows == pytest.approx(1)
     wide, narrow = (Image.open(showcase.render(c, tmp_path / name).comparison_gif)
                     for name, c in (("beside", beside), ("alone", alone)))
-    assert wide.width - narrow.width >= 128  # one more panel of about 128 px
+    # The panels share the animation's width: 64-px frames are enlarged 3× for three panels, 2× for four.
+    assert narrow.width == 3 * 64 * 3 + 2 * render.GAP and wide.width == 4 * 64 * 2 + 3 * render.GAP
+    assert max(wide.width, narrow.width) <= showcase.ANIMATION_WIDTH
+
+
+def test_the_radar_animation_enlarges_its_100_px_windows_twice(tmp_path):
+    model = EncoderForecaster(frame_size=100, patch_size=4, hidden_channels=[4], kernel_size=3, context_frames=3,
+                              horizon=2, value_transform="dbz60", step_minutes=5).eval()
+    c = compare(model, radar.radar(1, seed=1, frames=5, size=100)[0], context=3, horizon=2)
+    shown = Image.open(showcase.render(c, tmp_path).comparison_gif)
+    assert shown.width == 3 * 200 + 2 * render.GAP  # ConvLSTM, optical flow, ground truth
 
 
 def test_big_uploads_are_shrunk_for_display(model, tmp_path):
