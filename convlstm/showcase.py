@@ -49,7 +49,7 @@ def moving_mnist_sequence(seed: int, digits: int, context: int, horizon: int) ->
 
 @dataclass(frozen=True)
 class Rendered:
-    animation: Path  # .webm (VP9/VP8) or, where no WebM encoder works, .gif
+    animation: Path  # .webm (VP9/VP8); the comparison GIF for a colour scale or where no WebM encoder works
     grid: Path  # PNG: rows truth / methods, columns "now" and the lead times
     forecast_npy: Path  # the ConvLSTM forecast, float32 (horizon, H, W) in the data's units
     forecast_gif: Path  # the same, as an animated GIF
@@ -83,11 +83,16 @@ def render(comparison: Comparison, folder: str | Path, *, progress: Progress = n
     labels += [f"forecast {lead}" for lead in c.lead_labels()]
     pages = draw.side_by_side(panels, scale=scale, length=len(c.context) + c.horizon, frame_labels=labels)
     pages = _gray_if_possible(_with_legend(pages, c))
-    animation = draw.write_video(pages, folder / "comparison.webm", fps=4)
     shared = write_small_gif(pages, folder / COMPARISON_GIF, fps=4)
-    if animation.suffix == ".gif":  # no WebM encoder: the small GIF is the animation too
-        animation.unlink(missing_ok=True)
+    if c.scale.colorize:
+        # A colour scale is a palette the GIF keeps exactly, where WebM's 4:2:0 video would halve the colour
+        # resolution of one-pixel cells (and VP9 takes four times as long to write).
         animation = shared
+    else:
+        animation = draw.write_video(pages, folder / "comparison.webm", fps=4)
+        if animation.suffix == ".gif":  # no WebM encoder: the small GIF is the animation too
+            animation.unlink(missing_ok=True)
+            animation = shared
     gif = draw.write_gif(_picture(predicted, c, side), folder / "convlstm_forecast.gif", fps=4, scale=scale)
     progress(1.0, "done")
     return Rendered(animation, grid, npy, gif, shared)

@@ -222,13 +222,15 @@ def test_phone_fits_the_radar_animation_to_the_screen(browser, app):
     page = open_page(browser, app.url, PHONE)
     page.get_by_role("tab", name="Radar nowcast").click()
     page.get_by_role("button", name="Generate and forecast").click()
-    wait_for_new_grid(page, None, "radar")
     page.locator("#radar-scores").get_by_text("optical flow").filter(visible=True).first.wait_for()
+    player = page.locator("#radar-animation-gif img")  # a colour scale's animation is the comparison GIF
+    player.scroll_into_view_if_needed()  # images below the fold load lazily
+    page.wait_for_function("() => { const img = document.querySelector('#radar-animation-gif img');"
+                           " return img && img.complete && img.naturalWidth > 0; }", timeout=WAIT_MS)
     sizes = page.evaluate("""() => {
-        const player = [...document.querySelectorAll('#radar-animation video, #radar-animation-gif img')]
-            .find(e => e.getBoundingClientRect().width > 0);
+        const player = document.querySelector('#radar-animation-gif img');
         return {left: player.getBoundingClientRect().left, right: player.getBoundingClientRect().right,
-                natural: player.videoWidth || player.naturalWidth, page: document.documentElement.scrollWidth}; }""")
+                natural: player.naturalWidth, page: document.documentElement.scrollWidth}; }""")
     assert sizes["natural"] > PHONE["width"], sizes  # three 200-px windows: wider than the phone...
     assert 0 <= sizes["left"] and sizes["right"] <= PHONE["width"], sizes  # ...fitted to it
     assert sizes["page"] <= PHONE["width"], sizes

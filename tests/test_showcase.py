@@ -80,7 +80,9 @@ def test_the_radar_animation_enlarges_its_100_px_windows_twice(tmp_path):
     model = EncoderForecaster(frame_size=100, patch_size=4, hidden_channels=[4], kernel_size=3, context_frames=3,
                               horizon=2, value_transform="dbz60", step_minutes=5).eval()
     c = compare(model, radar.radar(1, seed=1, frames=5, size=100)[0], context=3, horizon=2)
-    shown = Image.open(showcase.render(c, tmp_path).comparison_gif)
+    out = showcase.render(c, tmp_path)
+    assert out.animation == out.comparison_gif  # the palette kept exactly, not video's halved colour resolution
+    shown = Image.open(out.animation)
     assert shown.width == 3 * 200 + 2 * render.GAP  # ConvLSTM, optical flow, ground truth
 
 
