@@ -64,7 +64,6 @@ CSS = """
 @media (max-width: 768px) { #radar-animation video, #radar-animation-gif img {
                               width: 100% !important; max-width: 100% !important; object-fit: contain !important; } }
 """
-WIDE_TABLE = 3  # more score columns than this don't fit beside the animation on a 1280-px screen
 COPY_LINK_JS = """
 (query) => {
   if (!query || !query.startsWith("?")) return query;  // no link: the reason why, as it is
@@ -419,7 +418,7 @@ def forecast_panel(scale: scales.Scale, name: str, under_scores: list | None = N
     more scores than fit beside the animation (radar's seven) has the plot beside the animation and
     the scores in a row of their own under it. ``show`` fills the outputs in the order returned.
     ``name`` prefixes their element ids (``name-scores``, ...), for tests and page styles."""
-    wide = len(scale.table) > WIDE_TABLE
+    wide = len(scale.table) > showcase.WIDE_TABLE  # more columns don't fit beside the animation at 1280 px
 
     def scores_table():
         table = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id=f"{name}-scores",

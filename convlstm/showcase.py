@@ -26,7 +26,10 @@ from .io import shrink
 
 MAX_DIGITS = 3
 MAX_SEED = 2**31 - 1
-ANIMATION_WIDTH = 600  # pixels the side-by-side animation aims for, shared by its panels (shown 1:1 on the page)
+# Pixels the side-by-side animation's panels share (shown 1:1): beside a score table of up to WIDE_TABLE
+# columns (the video tab), or in the wider column the app gives it when the scores go under it (radar's
+# seven; its 100-px windows are enlarged 2×).
+ANIMATION_WIDTH, WIDE_ANIMATION_WIDTH, WIDE_TABLE = 512, 620, 3
 GRID_WIDTH = 1400  # pixels the lead-time grid aims for at most
 GRID_COLUMNS = 10  # lead times the grid shows at most (evenly spaced, the last always among them)
 NOT_DRAWN = ("persistence",)  # the last input held: the grid's "now" column and the animation's input show it
@@ -61,8 +64,11 @@ class Rendered:
         return [p for p in (self.comparison_gif, self.forecast_npy, self.forecast_gif) if p is not None]
 
 
-def render(comparison: Comparison, folder: str | Path, *, progress: Progress = no_progress) -> Rendered:
-    """Write the animation, the lead-time grid and the downloads into ``folder``."""
+def render(comparison: Comparison, folder: str | Path, *, width: int | None = None,
+           progress: Progress = no_progress) -> Rendered:
+    """Write the animation, the lead-time grid and the downloads into ``folder``. The animation's panels
+    share about ``width`` pixels (default: what the app's page gives it for the comparison's scale):
+    small frames are enlarged a whole number of times, large ones shrunk."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     c = comparison
@@ -77,7 +83,8 @@ def render(comparison: Comparison, folder: str | Path, *, progress: Progress = n
     panels = [(name, np.concatenate([c.context, f])) for name, f in c.forecasts.items() if name not in NOT_DRAWN]
     if c.truth is not None:
         panels.append(("ground truth", np.concatenate([c.context, c.truth])))
-    side, scale = _display_size(c.context.shape[1:], ANIMATION_WIDTH // len(panels))
+    width = width or (WIDE_ANIMATION_WIDTH if len(c.scale.table) > WIDE_TABLE else ANIMATION_WIDTH)
+    side, scale = _display_size(c.context.shape[1:], width // len(panels))
     panels = [(label, _picture(frames, c, side)) for label, frames in panels]
     labels = [f"input {t + 1}/{len(c.context)}" for t in range(len(c.context))]
     labels += [f"forecast {lead}" for lead in c.lead_labels()]

@@ -211,6 +211,8 @@ def test_the_real_radar_example_with_its_own_time_step(client):
     assert [row[0] for row in result[PLOT]["data"][:15]] == [5 * k for k in range(1, 16)]  # 5-minute frames
     csi = {row[0]: row[1] for row in result[SCORES]["data"]}
     assert all(0 < value <= 1 for value in csi.values())  # rain to score at every lead time
+    assert result[VIDEO] is None  # a colour scale's animation is the GIF...
+    assert Image.open(result[GIF]).width == 3 * 200 + 2 * render.GAP  # ...its 100-px windows enlarged 2×
     with pytest.raises(AppError, match="less than minimum value 1"):  # gradio checks the number first
         client.predict(real, "mm/h", 0, api_name="/forecast_radar_upload")
 

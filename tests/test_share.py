@@ -48,7 +48,7 @@ def test_render_puts_the_side_by_side_gif_first_among_the_downloads(tmp_path):
     assert [p.name for p in out.downloads] == [showcase.COMPARISON_GIF, "convlstm_forecast.npy",
                                                "convlstm_forecast.gif"]
     frames = frames_of(out.comparison_gif)
-    assert len(frames) == 20 and frames[0].shape[1] > 3 * 128  # ConvLSTM, optical flow, truth: 64-px frames enlarged 3×
+    assert len(frames) == 20 and frames[0].shape[1] > 3 * 128  # ConvLSTM, optical flow, truth: about 128 px each
     full = render.write_gif(np.stack(frames), tmp_path / "full.gif")  # the same pages at 256 levels
     assert out.comparison_gif.stat().st_size < full.stat().st_size
     if out.animation.suffix == ".gif":  # no WebM encoder here: the small GIF is the animation as well
