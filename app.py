@@ -61,8 +61,8 @@ CSS = """
                     max-height: none !important; object-fit: none !important; }
 @media (max-width: 768px) { #video-layout { flex-direction: column-reverse; flex-wrap: nowrap; align-items: stretch; } }
 /* On a phone the radar animation's three 200-px windows fit the width: their colours matter more than its labels. */
-@media (max-width: 768px) { #radar-animation video, #radar-animation-gif img {
-                              width: 100% !important; max-width: 100% !important; object-fit: contain !important; } }
+@media (max-width: 768px) { #radar-animation-gif img { width: 100% !important; max-width: 100% !important;
+                                                      object-fit: contain !important; } }
 """
 COPY_LINK_JS = """
 (query) => {
@@ -238,8 +238,8 @@ def forecast_radar(seed: int, intensity: float, motion: str, progress=gr.Progres
         progress: (set by the app)
 
     Returns:
-        notes (markdown); the animation (WebM: input, then each method beside the truth), or None
-        the animation as a GIF where no WebM encoder works (else None); the lead-time grid (PNG)
+        notes (markdown); None (radar animations are GIFs, which keep the colour scale exact)
+        the animation as a GIF (input, then each method beside the truth); the lead-time grid (PNG)
         the mean skill scores per method (CSI, POD, FAR, FSS, MSE, correlation; best in bold); CSI by lead time
         downloads: forecast_comparison.gif (the side-by-side animation), the ConvLSTM forecast (mm/h) as .npy and GIF
     """
@@ -264,8 +264,8 @@ def forecast_radar_upload(file: str, units: str, step_minutes: float = 6, progre
         progress: (set by the app)
 
     Returns:
-        notes (markdown); the animation (WebM: input, then each method beside the truth), or None
-        the animation as a GIF where no WebM encoder works (else None); the lead-time grid (PNG)
+        notes (markdown); None (radar animations are GIFs, which keep the colour scale exact)
+        the animation as a GIF (input, then each method beside the truth); the lead-time grid (PNG)
         the mean skill scores per method (CSI, POD, FAR, FSS, MSE, correlation; best in bold); CSI by lead time
         downloads: forecast_comparison.gif (the side-by-side animation), the ConvLSTM forecast (mm/h) as .npy and GIF
     """
@@ -412,8 +412,8 @@ def link_forecast(link, progress=gr.Progress()):  # noqa: B008
 
 
 def forecast_panel(scale: scales.Scale, name: str, under_scores: list | None = None) -> list:
-    """The outputs of a forecast, laid out: notes, animation (video, or a GIF where no WebM encoder
-    works) beside the scores (and the unrendered components ``under_scores``, in a row under them),
+    """The outputs of a forecast, laid out: notes, animation (video; a GIF for a colour scale or where no
+    WebM encoder works) beside the scores (and the unrendered components ``under_scores``, in a row under them),
     the frame grid (at its natural size), the score by lead time beside the downloads. A scale with
     more scores than fit beside the animation (radar's seven) has the plot beside the animation and
     the scores in a row of their own under it. ``show`` fills the outputs in the order returned.
