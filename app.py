@@ -442,8 +442,9 @@ def forecast_panel(scale: scales.Scale, name: str, under_scores: list | None = N
                         "last input); **+k**: k frames after it", elem_classes="caption")
             video = gr.Video(label="Animation", show_label=False, autoplay=True, loop=True, interactive=False,
                              elem_id=f"{name}-animation", elem_classes="natural-size")
+            # No toolbar: on a phone it would cover the last panel's title; the GIF is among the downloads.
             video_gif = gr.Image(label="Animation (GIF)", show_label=False, visible=False, interactive=False,
-                                 elem_id=f"{name}-animation-gif", elem_classes="natural-size")
+                                 buttons=[], elem_id=f"{name}-animation-gif", elem_classes="natural-size")
         with gr.Column(scale=2, min_width=280):
             plot, scores = (lead_time_plot(), None) if wide else (None, scores_table())
     if wide:
