@@ -37,7 +37,7 @@ import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from convlstm import CheckpointError, compare, io, links, load_model, radar, registry, scales, showcase  # noqa: E402
-from convlstm.inference import ADVECTION_CHECKPOINT, RADAR_CHECKPOINT  # noqa: E402
+from convlstm.inference import ADVECTION_CHECKPOINT, ADVECTION_NAME, RADAR_CHECKPOINT  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 CONCURRENCY = 2  # forecasts running at once; the rest wait in the queue (a CPU Space has 2 cores)
@@ -107,7 +107,6 @@ except CheckpointError as error:
     raise SystemExit(f"The app can't start: {error}") from None
 # Beside every video forecast, whichever model a session chose: the bundled ConvLSTM with the advection
 # head (a registry of its own, so it is never let go to make room for the models visitors load).
-BESIDE_NAME = "ConvLSTM+advection"
 BESIDE = registry.ModelRegistry().load(str(ADVECTION_CHECKPOINT))
 RADAR = load_model(RADAR_CHECKPOINT)  # the radar tab's model (5 frames in, 15 out)
 RADAR_KIND = ("a ConvLSTM that moves the rain along the motion it predicts" if RADAR.forecast_head == "advection"
@@ -148,7 +147,7 @@ def show(comparison: compare.Comparison, files: showcase.Rendered, notes: tuple[
 
 def beside(loaded: registry.LoadedModel) -> dict:
     """The models shown beside a video forecast's ConvLSTM: the advection one, unless it is that one."""
-    return {} if loaded.info["source"] == BESIDE.info["source"] else {BESIDE_NAME: BESIDE.model}
+    return {} if loaded.info["source"] == BESIDE.info["source"] else {ADVECTION_NAME: BESIDE.model}
 
 
 def run(model, frames, context, horizon, notes, progress, step_minutes=None, others=None) -> tuple:
@@ -307,7 +306,7 @@ def model_settings(model_key):
 def model_headline(model_key) -> str:
     """The video tab's model line: the session's model, and the one beside it."""
     loaded = MODELS.get(model_key)
-    return registry.headline_markdown(loaded.info, (BESIDE_NAME, BESIDE.info) if beside(loaded) else None)
+    return registry.headline_markdown(loaded.info, (ADVECTION_NAME, BESIDE.info) if beside(loaded) else None)
 
 
 def video_or_gif(gif):
@@ -418,7 +417,7 @@ def forecast_panel(scale: scales.Scale, name: str, under_scores: list | None = N
     more scores than fit beside the animation (radar's seven) has the plot beside the animation and
     the scores in a row of their own under it. ``show`` fills the outputs in the order returned.
     ``name`` prefixes their element ids (``name-scores``, ...), for tests and page styles."""
-    wide = len(scale.table) > showcase.WIDE_TABLE  # more columns don't fit beside the animation at 1280 px
+    wide = showcase.scores_under_animation(scale)
 
     def scores_table():
         table = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id=f"{name}-scores",

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from convlstm import compare, io, radar, registry, render, showcase
-from convlstm.inference import ADVECTION_CHECKPOINT, RADAR_CHECKPOINT, load_model
+from convlstm.inference import ADVECTION_CHECKPOINT, ADVECTION_NAME, RADAR_CHECKPOINT, load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 RADAR_EXAMPLE = ROOT / "examples" / "radar" / "fmi_2016-09-28.npz"
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
 
     model = registry.ModelRegistry().load(args.model).model
-    others = {"ConvLSTM+advection": load_model(ADVECTION_CHECKPOINT)}  # beside every video forecast, as in the app
+    others = {ADVECTION_NAME: load_model(ADVECTION_CHECKPOINT)}  # beside every video forecast, as in the app
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads; model {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M "
           f"parameters on {next(model.parameters()).device}\n")

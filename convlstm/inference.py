@@ -16,6 +16,7 @@ from .scales import scale_named
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "moving-mnist"
 RADAR_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "radar"  # the app's radar tab
 ADVECTION_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "moving-mnist-advection"  # beside it in the video tab
+ADVECTION_NAME = "ConvLSTM+advection"  # what it is called there
 DRY = 1 / 255  # in the model's [0, 1] scale, below one gray level or a quarter of a dBZ: nothing there
 
 

@@ -207,7 +207,6 @@ class LoadedModel:
         return summary_markdown(self.info)
 
 
-
 class ModelRegistry:
     """Models loaded so far, shared by every session of the app, by key ("source@revision").
 

@@ -23,6 +23,7 @@ from . import render as draw
 from .compare import MAX_CONTEXT, MAX_HORIZON, Comparison, Progress, no_progress, whole_number
 from .data import moving_mnist
 from .io import shrink
+from .scales import Scale
 
 MAX_DIGITS = 3
 MAX_SEED = 2**31 - 1
@@ -83,7 +84,7 @@ def render(comparison: Comparison, folder: str | Path, *, width: int | None = No
     panels = [(name, np.concatenate([c.context, f])) for name, f in c.forecasts.items() if name not in NOT_DRAWN]
     if c.truth is not None:
         panels.append(("ground truth", np.concatenate([c.context, c.truth])))
-    width = width or (WIDE_ANIMATION_WIDTH if len(c.scale.table) > WIDE_TABLE else ANIMATION_WIDTH)
+    width = width or (WIDE_ANIMATION_WIDTH if scores_under_animation(c.scale) else ANIMATION_WIDTH)
     side, scale = _display_size(c.context.shape[1:], width // len(panels))
     panels = [(label, _picture(frames, c, side)) for label, frames in panels]
     labels = [f"input {t + 1}/{len(c.context)}" for t in range(len(c.context))]
@@ -103,6 +104,12 @@ def render(comparison: Comparison, folder: str | Path, *, width: int | None = No
     gif = draw.write_gif(_picture(predicted, c, side), folder / "convlstm_forecast.gif", fps=4, scale=scale)
     progress(1.0, "done")
     return Rendered(animation, grid, npy, gif, shared)
+
+
+def scores_under_animation(scale: Scale) -> bool:
+    """Whether the page puts this scale's scores under the animation (more columns than fit beside it at
+    1280 px), which gives the animation the wider column."""
+    return len(scale.table) > WIDE_TABLE
 
 
 def write_small_gif(pages: np.ndarray, path: str | Path, *, fps: float = 4, colors: int = GIF_COLOURS) -> Path:
