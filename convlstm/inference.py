@@ -125,11 +125,12 @@ def probability_matched(forecast: np.ndarray, last: np.ndarray) -> np.ndarray:
     frame's distribution, so a forecast trained on squared error can neither wash out the heavy
     cores nor spread light rain over too large an area. Dry pixels (below ``DRY``) stay dry: a
     frame with fewer wet pixels than the last input keeps its wet area and takes the heaviest values.
+    ``last`` may also be (N, K, H, W), one distribution per forecast frame.
     """
     N, K, H, W = forecast.shape
     flat = forecast.reshape(N, K, H * W)
     ranks = flat.argsort(axis=-1).argsort(axis=-1)  # each pixel's place in its frame, 0 = the driest
-    target = np.sort(last.reshape(N, 1, H * W), axis=-1)
+    target = np.sort(last.reshape(N, -1, H * W), axis=-1)
     matched = np.take_along_axis(np.broadcast_to(target, flat.shape), ranks, axis=-1)
     return np.where(flat < DRY, 0.0, matched).reshape(N, K, H, W).astype(np.float32)
 

@@ -32,11 +32,12 @@ from pathlib import Path
 import numpy as np
 
 from . import compare, metrics, nowcast, radar, render
-from .inference import load_model, matching_switched
+from .inference import load_model, matching_switched, probability_matched
 from .model import EncoderForecaster
 
 CONTEXT, HORIZON, STEP_MINUTES = 5, 15, 5
 SIZE = 100
+REFERENCE = "pysteps S-PROG"  # the nowcast to beat; the first model is also scored at its rain amounts
 
 
 @dataclass(frozen=True)
@@ -169,40 +170,67 @@ def forecasts(models: dict[str, EncoderForecaster], sample: Sample, seconds: dic
     return {name: np.where(sample.mask, f, 0.0).astype(np.float32) for name, f in out.items()}
 
 
+def with_amounts_of(forecast: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``forecast`` (K, H, W) mm/h given, frame by frame, the values of ``reference`` by rank: where the
+    forecast puts rain, with exactly as much of it as the reference has (less only where the forecast is
+    dry). Scored beside the reference, it compares placement at the same rain area in every frame, since
+    CSI and FAR alone reward a larger or a smaller area. Not a forecast anyone could issue alone."""
+    placed = probability_matched(radar.to_unit(forecast)[None], radar.to_unit(reference)[None])[0]
+    return radar.from_unit(placed).astype(np.float32)
+
+
 def evaluate(models: dict[str, EncoderForecaster], all_: list[Sample]) -> dict:
     """Scores of every method on the samples: {'samples', 'horizon', 'step_minutes', 'methods': {name:
     summary}, 'by_source': {source: {'samples', 'methods'}}, 'area_ratio_60min': {name: ratio},
-    'cpu_seconds_per_forecast': {name: s}}."""
+    'cpu_seconds_per_forecast': {name: s}, 'at_reference_amounts': {'model', 'reference', 'methods',
+    'by_source'}}; the last scores the first model ``with_amounts_of`` ``REFERENCE``, beside it."""
     if not all_:
         raise ValueError("no samples to evaluate")
+    first = next(iter(models))
     per_frame: dict[str, dict[str, dict[str, list]]] = {}
+    placed: dict[str, dict[str, list]] = {}  # source → score → values: the first model at the reference's amounts
     wet_area: dict[str, float] = {}
     seconds: dict[str, float] = {}
     lead_60 = 60 // STEP_MINUTES - 1
     for sample in all_:
         truth = sample.frames[CONTEXT:]
         wet_area["truth"] = wet_area.get("truth", 0.0) + float((truth[lead_60] > 0.5).sum())
-        for name, f in forecasts(models, sample, seconds).items():
+        made = forecasts(models, sample, seconds)
+        for name, f in made.items():
             scores = per_frame.setdefault(sample.source, {}).setdefault(name, {})
             for key, values in metrics.rain_scores(f, truth).items():
                 scores.setdefault(key, []).append(values)
             wet_area[name] = wet_area.get(name, 0.0) + float((f[lead_60] > 0.5).sum())
+        for key, values in metrics.rain_scores(with_amounts_of(made[first], made[REFERENCE]), truth).items():
+            placed.setdefault(sample.source, {}).setdefault(key, []).append(values)
 
-    def summarize(by_method):
-        return {m: metrics.summarize({k: np.stack(v) for k, v in s.items()}) for m, s in by_method.items()}
-    pooled: dict[str, dict[str, list]] = {}
-    for by_method in per_frame.values():
-        for method, scores in by_method.items():
+    def pooled(by_source):
+        out: dict[str, list] = {}
+        for scores in by_source.values():
             for key, values in scores.items():
-                pooled.setdefault(method, {}).setdefault(key, []).extend(values)
+                out.setdefault(key, []).extend(values)
+        return out
+
+    def summarize(scores):
+        return metrics.summarize({k: np.stack(v) for k, v in scores.items()})
+    names = per_frame[all_[0].source]
+    methods = {name: summarize(pooled({source: m[name] for source, m in per_frame.items()})) for name in names}
     counts = {source: sum(s.source == source for s in all_) for source in per_frame}
+    at_amounts = f"{first} at {REFERENCE}'s rain amounts"
     return {
         "samples": len(all_), "context": CONTEXT, "horizon": HORIZON, "step_minutes": STEP_MINUTES,
-        "methods": summarize(pooled),
-        "by_source": {source: {"samples": counts[source], "methods": summarize(m)} for source, m in per_frame.items()},
+        "methods": methods,
+        "by_source": {source: {"samples": counts[source], "methods": {n: summarize(v) for n, v in m.items()}}
+                      for source, m in per_frame.items()},
         "area_ratio_60min": {name: area / max(wet_area["truth"], 1.0) for name, area in wet_area.items()
                              if name != "truth"},
         "cpu_seconds_per_forecast": {name: s / len(all_) for name, s in seconds.items()},
+        "at_reference_amounts": {
+            "model": first, "reference": REFERENCE,
+            "methods": {REFERENCE: methods[REFERENCE], at_amounts: summarize(pooled(placed))},
+            "by_source": {source: {REFERENCE: summarize(per_frame[source][REFERENCE]), at_amounts: summarize(scores)}
+                          for source, scores in placed.items()},
+        },
     }
 
 
@@ -220,6 +248,18 @@ def summary_table(results: dict) -> str:
         for name, r in part["methods"].items():
             m = r["mean"]
             lines.append(f"| {name} | {m['csi@0.5']:.3f} | {m['far@0.5']:.3f} | {m['csi@2']:.3f} |")
+    same = results.get("at_reference_amounts")
+    if same:
+        lines += ["", f"At the same rain amounts: every frame of the {same['model']} forecast takes "
+                  f"{same['reference']}'s values by rank, so both have the same rain area at every threshold, and "
+                  "what differs is where the rain is put:", "",
+                  "| samples | method | CSI@0.5 ↑ | FAR@0.5 ↓ | POD@0.5 ↑ | CSI@2 ↑ | FSS 11 px ↑ |",
+                  "|---|---|---|---|---|---|---|"]
+        for part, by_method in [(f"all {results['samples']}", same["methods"]), *same["by_source"].items()]:
+            for name, r in by_method.items():
+                m = r["mean"]
+                lines.append(f"| {part} | {name} | {m['csi@0.5']:.3f} | {m['far@0.5']:.3f} | {m['pod@0.5']:.3f} "
+                             f"| {m['csi@2']:.3f} | {m['fss11@1']:.3f} |")
     lines += ["", "CPU seconds per 15-step forecast of a 100×100 window:", "", "| method | s |", "|---|---|"]
     lines += [f"| {name} | {s:.3f} |" for name, s in results["cpu_seconds_per_forecast"].items()]
     return "\n".join(lines)

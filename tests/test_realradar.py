@@ -95,6 +95,37 @@ def test_masked_forecasts_are_zero_outside_coverage():
     assert set(seconds) >= {"ConvLSTM", "optical flow", "persistence"}
 
 
+def test_with_amounts_of_keeps_the_placement_and_takes_the_reference_amounts():
+    rng = np.random.default_rng(1)
+    def rain(wet, scale):  # mm/h, 0.1 and more where wet: the dBZ scale has nothing below 0 dBZ (0.04 mm/h)
+        return np.where(rng.random((3, 30, 40)) < wet, 0.1 + rng.gamma(0.6, scale, (3, 30, 40)), 0).astype(np.float32)
+    forecast, reference = rain(0.6, 2.0), rain(0.4, 4.0)
+    placed = realradar.with_amounts_of(forecast, reference)
+    for k in range(3):  # each frame on its own
+        np.testing.assert_allclose(np.sort(placed[k].ravel()), np.sort(reference[k].ravel()), rtol=1e-5, atol=1e-6)
+        for threshold in (0.5, 2.0, 5.0):  # the same rain area at every threshold
+            assert (placed[k] > threshold).sum() == (reference[k] > threshold).sum()
+        wetter = forecast[k].ravel().argsort(kind="stable")
+        assert (np.diff(placed[k].ravel()[wetter]) >= -1e-6).all()  # the forecast's order of its pixels kept
+    assert (placed[forecast == 0] == 0).all()  # dry stays dry (the reference has fewer wet pixels here)
+
+
+def test_the_evaluation_scores_the_model_at_the_references_amounts():
+    from convlstm import load_model
+    from convlstm.inference import RADAR_CHECKPOINT
+
+    rain, _ = synthetic_composite()
+    found = realradar.samples(rain, "synthetic")[:2]
+    results = realradar.evaluate({"ConvLSTM": load_model(RADAR_CHECKPOINT, device="cpu")}, found)
+    same = results["at_reference_amounts"]
+    assert (same["model"], same["reference"]) == ("ConvLSTM", realradar.REFERENCE)
+    placed = f"ConvLSTM at {realradar.REFERENCE}'s rain amounts"
+    assert list(same["methods"]) == [realradar.REFERENCE, placed] and list(same["by_source"]) == ["synthetic"]
+    assert same["methods"][realradar.REFERENCE] == results["methods"][realradar.REFERENCE]  # the reference as it is
+    row = f"| all 2 | {placed} | {same['methods'][placed]['mean']['csi@0.5']:.3f} |"
+    assert row in realradar.summary_table(results)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not DATA.is_dir(), reason="the real radar composites (shared/radar beside the repo) are absent")
 def test_the_evaluation_command_on_the_real_composites(tmp_path):
@@ -111,5 +142,6 @@ def test_the_evaluation_command_on_the_real_composites(tmp_path):
         ["ConvLSTM", f"ConvLSTM {'without' if load_model(RADAR_CHECKPOINT).probability_matching else 'with'} "
                      "probability matching"]  # the bundled model, and switched the other way
     assert means["pysteps S-PROG"] > means["persistence"]  # the reference beats the trivial forecast
+    assert set(results["at_reference_amounts"]["by_source"]) == set(results["by_source"])
     assert out.with_suffix(".md").is_file() and out.with_suffix(".png").is_file()
     assert len(list(tmp_path.glob("real_*.png"))) == 3  # one picture per source
