@@ -30,7 +30,7 @@ from safetensors.torch import load_file, save_file
 
 from . import data, graphed, metrics, radar
 from .cell import PEEPHOLE_MODES, compile_gate_update
-from .inference import forecast, load_model
+from .inference import forecast, load_model, matching_switched
 from .model import FORECAST_HEADS, EncoderForecaster
 from .scales import scale_named
 
@@ -232,7 +232,10 @@ def validate(model: EncoderForecaster, val: np.ndarray, config: TrainConfig) -> 
     model.eval()
     encode = scale_named(model.value_transform).encode
     context, truth = val[:, :config.context_frames], val[:, config.context_frames:][:, :config.horizon]
-    pred, truth = encode(forecast(model, context, config.horizon)), encode(truth)
+    # The network's own output, which training fits: probability matching is switched on after
+    # training, and a run continued from such a checkpoint must be validated as it was trained.
+    own = matching_switched(model, "")[1] if model.probability_matching else model
+    pred, truth = encode(forecast(own, context, config.horizon)), encode(truth)
     model.train(was_training)
     logits = torch.logit(torch.from_numpy(np.ascontiguousarray(pred)), eps=1e-6)
     return {"val_mse": float(metrics.mse(pred, truth).mean()),

@@ -98,3 +98,16 @@ def test_a_continued_run_records_the_runs_before_it(tmp_path, one_torch_thread):
     history = json.loads((tmp_path / "c" / "best" / "training.json").read_text())["earlier_runs"]
     assert [r["config"]["out"] for r in history] == [str(tmp_path / "a"), str(tmp_path / "b")]  # oldest first
     assert all(r["steps"] == 2 and "earlier_runs" not in r for r in history)
+
+
+def test_validation_scores_the_networks_own_output_even_where_the_checkpoint_matches(one_torch_thread):
+    config = parse_args(["--dataset", "radar", "--forecast-head", "advection", "--hidden-channels", "8",
+                         "--eval-sequences", "4", "--probability-matching"])
+    torch.manual_seed(0)
+    matched = make_model(config)
+    _, val = make_data(config, torch.device("cpu"), rank=0)
+    plain = make_model(config)
+    plain.load_state_dict(matched.state_dict())
+    plain.probability_matching = False
+    assert validate(matched, val, config) == validate(plain, val, config)
+    assert matched.probability_matching  # the checkpoint keeps its own choice
