@@ -4,9 +4,8 @@
 #       recipe's batch size (same model, same GPU, same run; steps/s, sequences/s, ratio, MFU),
 #       check that the graphed step computes what the eager one does, and run the CUDA-only test;
 #   (b) continue training the bundled Moving MNIST model (checkpoints/moving-mnist) with the
-#       fastest step that passed the check, for a minute;
-#   (c) continue training the bundled radar model (checkpoints/radar) for most of the time: it is
-#       the model whose goals on real radar are still unmet, and its CPU runs gained with length;
+#       fastest step that passed the check, for most of the time;
+#   (c) continue training the bundled radar model (checkpoints/radar) for the rest;
 #   (d) evaluate both on their fixed test sets (Moving MNIST: 3,000 sequences, and 1,000 of 3
 #       digits, in the background while the radar model trains; radar: 1,000 sequences);
 #   (e) leave at most 8 files in $OUT, each written as soon as its stage ends:
@@ -27,7 +26,7 @@
 #     else json.dumps(v,indent=2)) for k,v in json.load(open(sys.argv[1])).items()]' mnist.json DIR
 #
 # Environment (defaults for CUDA; the dry run's in brackets):
-#   MNIST_SECONDS=60 [1 step]  RADAR_SECONDS=240 [1 step]  training budgets, from after the first step
+#   MNIST_SECONDS=180 [1 step]  RADAR_SECONDS=70 [1 step]  training budgets, from after the first step
 #   TOTAL_SECONDS=465             the plan: a slow stage (a) or (b) shortens the training after it
 #   SPEED_SECONDS=3 [0.5]         timed seconds per step variant in (a)
 #   MNIST_EVAL_N=3000 [8]  MNIST3_EVAL_N=1000 [8]  RADAR_EVAL_N=1000 [8]  test sequences
@@ -66,8 +65,8 @@ if [ "$dry" = 1 ]; then
 else
   budget() { awk -v s="$1" 'BEGIN { printf "--max-steps 10000000 --max-minutes %.3f", s / 60 }'; }
 fi
-MNIST_SECONDS=${MNIST_SECONDS:-60}
-RADAR_SECONDS=${RADAR_SECONDS:-240}
+MNIST_SECONDS=${MNIST_SECONDS:-180}
+RADAR_SECONDS=${RADAR_SECONDS:-70}
 TOTAL_SECONDS=${TOTAL_SECONDS:-465}
 SPEED_SECONDS=${SPEED_SECONDS:-$([ "$dry" = 1 ] && echo 0.5 || echo 3)}
 MNIST_EVAL_N=${MNIST_EVAL_N:-$([ "$dry" = 1 ] && echo 8 || echo 3000)}
