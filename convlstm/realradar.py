@@ -215,20 +215,20 @@ def evaluate(models: dict[str, EncoderForecaster], all_: list[Sample]) -> dict:
         return metrics.summarize({k: np.stack(v) for k, v in scores.items()})
     names = per_frame[all_[0].source]
     methods = {name: summarize(pooled({source: m[name] for source, m in per_frame.items()})) for name in names}
+    by_source = {source: {name: summarize(v) for name, v in m.items()} for source, m in per_frame.items()}
     counts = {source: sum(s.source == source for s in all_) for source in per_frame}
     at_amounts = f"{first} at {REFERENCE}'s rain amounts"
     return {
         "samples": len(all_), "context": CONTEXT, "horizon": HORIZON, "step_minutes": STEP_MINUTES,
         "methods": methods,
-        "by_source": {source: {"samples": counts[source], "methods": {n: summarize(v) for n, v in m.items()}}
-                      for source, m in per_frame.items()},
+        "by_source": {source: {"samples": counts[source], "methods": m} for source, m in by_source.items()},
         "area_ratio_60min": {name: area / max(wet_area["truth"], 1.0) for name, area in wet_area.items()
                              if name != "truth"},
         "cpu_seconds_per_forecast": {name: s / len(all_) for name, s in seconds.items()},
         "at_reference_amounts": {
             "model": first, "reference": REFERENCE,
             "methods": {REFERENCE: methods[REFERENCE], at_amounts: summarize(pooled(placed))},
-            "by_source": {source: {REFERENCE: summarize(per_frame[source][REFERENCE]), at_amounts: summarize(scores)}
+            "by_source": {source: {REFERENCE: by_source[source][REFERENCE], at_amounts: summarize(scores)}
                           for source, scores in placed.items()},
         },
     }
