@@ -19,8 +19,8 @@ from convlstm import load_model
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
-EXPECTED = {"mnist.safetensors", "mnist.json", "radar.safetensors", "radar.json", "radar_csi.png", "speed.json",
-            "run.log"}
+EXPECTED = {"mnist.safetensors", "mnist.json", "radar.safetensors", "radar.json", "radar_wide.safetensors",
+            "radar_wide.json", "speed.json", "run.log"}
 
 
 def dry_run(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess, Path]:
@@ -73,28 +73,59 @@ def test_the_dry_run_leaves_every_output_file_and_prints_the_summary(tmp_path):
     model = load_model(unpack(mnist, files["mnist.safetensors"], tmp_path / "mnist"), device="cpu")
     assert model.num_parameters() == 7_790_096
 
-    # (c, d) radar
-    radar = json.loads(files["radar.json"].read_text())
-    assert radar["training.json"]["config"]["dataset"] == "radar" and radar["training.json"]["steps"] == 1
-    assert radar["evaluation.json"]["sequences"] == 8
-    assert "csi@0.5" in radar["evaluation.json"]["methods"]["ConvLSTM"]["mean"]
-    assert load_model(unpack(radar, files["radar.safetensors"], tmp_path / "radar"), device="cpu").frame_size == 100
+    # (c, d) radar: the bundled model continued, and a 2×64 one of the same design from scratch
+    bundled_radar = load_model(REPO / "checkpoints/radar", device="cpu")
+    for name, init_from, hidden in (("radar", "checkpoints/radar", [32, 32]), ("radar_wide", None, [64, 64])):
+        radar = json.loads(files[f"{name}.json"].read_text())
+        config = radar["training.json"]["config"]
+        assert config["dataset"] == "radar" and config["loss"] == "mse" and radar["training.json"]["steps"] == 1
+        assert config["init_from"] == init_from and config["hidden_channels"] == hidden
+        assert radar["evaluation.json"]["sequences"] == 8
+        assert "csi@0.5" in radar["evaluation.json"]["methods"]["ConvLSTM"]["mean"]
+        model = load_model(unpack(radar, files[f"{name}.safetensors"], tmp_path / name), device="cpu")
+        assert model.frame_size == 100 and model.hidden_channels == hidden
+        assert (model.forecast_head, model.probability_matching) == ("advection", True)
+        contract = (model.value_transform, model.step_minutes)
+        assert contract == (bundled_radar.value_transform, bundled_radar.step_minutes)
 
     # (e) the summary table, last, on stdout and in the log
     tail = result.stdout[-3000:]
     bundled = json.loads((REPO / "checkpoints/moving-mnist/evaluation.json").read_text())["methods"]["ConvLSTM"]["mean"]
     for line in ("| CUDA graph | needs CUDA", f"| ConvLSTM, bundled | {bundled['mse']:.1f} |",
                  "| Moving MNIST test, 8 sequences | MSE/frame ↓ | SSIM ↑ | SSIM (OpenSTL) ↑ |",
-                 "| radar test, 8 sequences | CSI@0.5 ↑", "7 files in"):
+                 "| radar test, 8 sequences | CSI@0.5 ↑", "| ConvLSTM 2×64, from scratch |", "8 files in"):
         assert line in tail, line
     assert "| radar test, 8 sequences |" in files["run.log"].read_text()
 
 
 def test_a_failed_stage_leaves_the_others_outputs(tmp_path):
-    # The Moving MNIST flags are refused (stages a and b fail at once); the radar model still trains,
-    # is evaluated and lands in $OUT, and the script says so and exits non-zero.
+    # The Moving MNIST flags are refused (stages a and b fail at once); the radar models still train,
+    # are evaluated and land in $OUT, and the script says so and exits non-zero.
     result, out = dry_run(tmp_path, MNIST_RECIPE="--no-such-flag")
     assert result.returncode == 1
-    assert {p.name for p in out.iterdir()} == {"radar.safetensors", "radar.json", "radar_csi.png", "run.log"}
+    assert {p.name for p in out.iterdir()} == {"radar.safetensors", "radar.json", "radar_wide.safetensors",
+                                               "radar_wide.json", "run.log"}
     assert "stage (b) FAILED" in result.stdout and "Moving MNIST: no checkpoint" in result.stdout
-    assert "| radar test, 8 sequences |" in result.stdout
+    assert result.stdout.count("| radar test, 8 sequences |") == 2
+
+
+def test_a_failed_radar_candidate_leaves_the_other(tmp_path):
+    # The wide candidate's flags are refused; the continued one is still trained, scored and packed.
+    result, out = dry_run(tmp_path, RADAR_WIDE="--no-such-flag")
+    assert result.returncode == 1
+    assert {"radar.safetensors", "radar.json", "mnist.json"} <= {p.name for p in out.iterdir()}
+    assert not (out / "radar_wide.json").exists()
+    assert "stage (c, d) radar_wide FAILED" in result.stdout
+    assert "radar, 2×64 from scratch: no checkpoint" in result.stdout
+
+
+def test_radar_candidates_fall_back_to_the_eager_step_when_the_recommended_one_fails(tmp_path):
+    # The step flags are checked on the Moving MNIST model only; here they fail outright (a CUDA
+    # graph on the CPU), and the radar models are trained again with the eager step.
+    result, out = dry_run(tmp_path, STEP_FLAGS="--cuda-graph")
+    assert result.returncode == 1 and "stage (b) FAILED" in result.stdout
+    for name in ("radar", "radar_wide"):
+        assert f"training {name} with '--cuda-graph' FAILED; again with the eager step" in result.stdout
+        packed = json.loads((out / f"{name}.json").read_text())
+        assert packed["training.json"]["steps"] == 1 and not packed["training.json"]["config"]["cuda_graph"]
+        assert packed["evaluation.json"]["sequences"] == 8
