@@ -19,7 +19,6 @@
 #                            evaluation.json/.md (+ evaluation_3digits.* for MNIST)
 #         speed.json                             stage (a)
 #         run.log                                everything printed, the summary table last
-#       (a radar card's CSI plot is drawn again from evaluation.json: convlstm.nowcast.csi_plot)
 #
 #   bash scripts/gpu_flagship.sh                          # CUDA; OUT defaults to /tmp/out
 #   DEVICE=cpu OUT=/tmp/dry bash scripts/gpu_flagship.sh  # dry run: a few CPU steps, tiny evaluation
@@ -28,6 +27,9 @@
 #   python3 -c 'import json,sys,pathlib as p; d=p.Path(sys.argv[2]); d.mkdir(exist_ok=True); [(d/k).write_text(
 #     v if isinstance(v,str) else "".join(json.dumps(r)+"\n" for r in v) if k.endswith(".jsonl")
 #     else json.dumps(v,indent=2)) for k,v in json.load(open(sys.argv[1])).items()]' mnist.json DIR
+# and, for a radar card (scripts/write_radar_card.py), draw its CSI plot again from evaluation.json:
+#   python3 -c 'import json,sys; from convlstm import nowcast, render; render.save_png(nowcast.csi_plot(
+#     json.load(open(sys.argv[1]+"/evaluation.json"))), sys.argv[1]+"/evaluation.png")' DIR
 #
 # Environment (defaults for CUDA; the dry run's in brackets):
 #   MNIST_SECONDS=90 [1 step]  RADAR_SECONDS=200 [1 step]  training budgets, from after the first step
