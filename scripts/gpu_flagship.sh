@@ -195,14 +195,15 @@ radar_candidate() {  # NAME FLAGS...: train, keep the weights, score on the test
       --device "$DEVICE" --out "$WORK/$name/best/evaluation.json" || { echo "evaluation of $name FAILED"; return 1; }
   pack "$WORK/$name/best" "$WORK/$name/log.jsonl" "$name"
 }
+declare -A radar_pid
 # shellcheck disable=SC2086
 radar_candidate radar $RADAR_CONTINUED > "$WORK/radar.log" 2>&1 &
-continued_pid=$!
+radar_pid[radar]=$!
 # shellcheck disable=SC2086
 radar_candidate radar_wide $RADAR_WIDE > "$WORK/radar_wide.log" 2>&1 &
-wide_pid=$!
+radar_pid[radar_wide]=$!
 for name in radar radar_wide; do  # their logs one after the other, not interleaved
-  if wait "$([ "$name" = radar ] && echo "$continued_pid" || echo "$wide_pid")"; then ok=1; else ok=0; fi
+  if wait "${radar_pid[$name]}"; then ok=1; else ok=0; fi
   say "--- $name"
   tee -a "$LOG" < "$WORK/$name.log"
   [ "$ok" = 1 ] || { say "stage (c, d) $name FAILED"; status=1; }
