@@ -30,7 +30,15 @@ import torch
 
 from convlstm import EncoderForecaster, graphed
 from convlstm.cell import compile_gate_update
-from convlstm.train import lr_factor, make_model, make_stream, parse_args, teacher_forcing, with_architecture_of
+from convlstm.train import (
+    lr_factor,
+    make_model,
+    make_stream,
+    parse_args,
+    teacher_forcing,
+    use_device,
+    with_architecture_of,
+)
 
 # Dense bf16 tensor-core peaks from NVIDIA's datasheets (the sparse figures halved), by device name:
 # the first entry found in torch.cuda.get_device_name() wins, so the specific names come first.
@@ -114,14 +122,7 @@ def check(row: dict, eager: dict | None) -> str:
 
 
 def training_step_speed(config, seconds: float, variants: list[str], extra_batch_sizes: tuple[int, ...] = ()) -> dict:
-    if config.device == "auto":
-        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    else:
-        device = torch.device(config.device)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+    device = use_device(config.device)
     bf16 = config.bf16 and device.type == "cuda"
     torch.manual_seed(config.seed)
     base = make_model(config).to(device)

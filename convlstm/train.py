@@ -268,6 +268,24 @@ def earlier_runs(init_from: str | None) -> list[dict]:
     return [*record.pop("earlier_runs", []), record]
 
 
+def use_device(name: str) -> torch.device:
+    """The device a process trains on, made current: "auto" is this process's GPU (LOCAL_RANK under
+    torchrun) or the CPU; a CUDA device without an index ("cuda") is this process's GPU too, since
+    torch.cuda.set_device refuses a device without an index on some torch versions (2.11 does)."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type != "cuda":
+        return device
+    if device.index is None:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", torch.cuda.current_device())))
+    torch.cuda.set_device(device)
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    return device
+
+
 def train(config: TrainConfig) -> dict:
     """Run training; returns the run's summary (rank 0; also in best/training.json) or {} (other ranks):
     {"best": best validation record, "steps", "sequences", "minutes", "sequences_per_s", "device"}."""
@@ -280,16 +298,7 @@ def train(config: TrainConfig) -> dict:
         dist.init_process_group("nccl" if torch.cuda.is_available() and config.device != "cpu" else "gloo")
     rank = dist.get_rank() if distributed else 0
     world = dist.get_world_size() if distributed else 1
-    if config.device == "auto":
-        device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available()
-                              else "cpu")
-    else:
-        device = torch.device(config.device)
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-        torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+    device = use_device(config.device)
     torch.manual_seed(config.seed)
     bf16 = config.bf16 and device.type == "cuda"
 

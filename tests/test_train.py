@@ -111,3 +111,42 @@ def test_validation_scores_the_networks_own_output_even_where_the_checkpoint_mat
     plain.probability_matching = False
     assert validate(matched, val, config) == validate(plain, val, config)
     assert matched.probability_matching  # the checkpoint keeps its own choice
+
+
+class StrictCuda:
+    """torch.cuda as torch 2.11 behaves on a GPU machine, for a CPU test: set_device refuses a
+    device without an index (the call that stopped every GPU training stage)."""
+
+    def __init__(self, monkeypatch, current: int = 0):
+        self.made_current = []
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+        monkeypatch.setattr(torch.cuda, "current_device", lambda: current)
+        monkeypatch.setattr(torch.cuda, "set_device", self.set_device)
+
+    def set_device(self, device):
+        if isinstance(device, torch.device) and device.index is None:
+            raise ValueError(f"Expected a torch.device with a specified index or an integer, but got:{device}")
+        self.made_current.append(device)
+
+
+@pytest.mark.parametrize(("name", "local_rank", "expected"), [
+    ("cuda", None, "cuda:0"), ("auto", None, "cuda:0"), ("cuda:1", None, "cuda:1"),
+    ("cuda", "1", "cuda:1"), ("auto", "1", "cuda:1"),  # under torchrun, each process its own GPU
+])
+def test_a_cuda_device_without_an_index_is_this_process_gpu(monkeypatch, name, local_rank, expected):
+    from convlstm.train import use_device
+
+    cuda = StrictCuda(monkeypatch)
+    if local_rank is None:
+        monkeypatch.delenv("LOCAL_RANK", raising=False)
+    else:
+        monkeypatch.setenv("LOCAL_RANK", local_rank)
+    assert use_device(name) == torch.device(expected)
+    assert cuda.made_current == [torch.device(expected)]
+
+
+def test_the_cpu_is_not_made_current(monkeypatch):
+    from convlstm.train import use_device
+
+    cuda = StrictCuda(monkeypatch)
+    assert use_device("cpu") == torch.device("cpu") and cuda.made_current == []
