@@ -18,7 +18,7 @@ import numpy as np
 
 from . import metrics
 from .compare import method_forecasts
-from .inference import forecast, load_model
+from .inference import device_name, forecast, load_model
 from .model import EncoderForecaster
 
 PIXEL_METRICS = ("mse", "mae", "ssim", "ssim_openstl", "psnr")
@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     results["model"] = str(args.model or "bundled default")
     results["digits"] = args.digits
     results["precision"] = args.precision
+    results["device"] = device_name(next(model.parameters()).device)
     table = markdown_table(results)
     out = args.out or default_out(args.model, args.digits, args.sequences)
     if out:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,13 @@ class CheckpointError(RuntimeError):
 
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def device_name(device: torch.device) -> str:
+    """The machine a run used, for its records: the GPU's name, or the CPU's cores and torch build."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"CPU ({os.cpu_count()} cores, torch {torch.__version__})"
 
 
 def load_model(

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from . import compare, metrics, radar, render
-from .inference import load_model, matching_switched
+from .inference import device_name, load_model, matching_switched
 from .model import EncoderForecaster
 
 METHODS = compare.METHODS
@@ -190,6 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     name, other = matching_switched(model, "ConvLSTM")
     results = evaluate_radar(model, pieces, context, horizon, others={name: other})
     results["model"] = str(args.model)
+    results["device"] = device_name(next(model.parameters()).device)
     results["seconds"] = time.perf_counter() - start
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ from safetensors.torch import load_file, save_file
 
 from . import data, graphed, metrics, radar
 from .cell import PEEPHOLE_MODES, compile_gate_update
-from .inference import forecast, load_model, matching_switched
+from .inference import device_name, forecast, load_model, matching_switched
 from .model import FORECAST_HEADS, EncoderForecaster
 from .scales import scale_named
 
@@ -347,7 +347,7 @@ def train(config: TrainConfig) -> dict:
             log.flush()
             if not best or record[config.select_by] < best[config.select_by]:
                 best = record
-                save(model, out / "best", config, {"best": record, "device": _device_name(device)})
+                save(model, out / "best", config, {"best": record, "device": device_name(device)})
             bar.write(f"step {step}: val MSE/frame {record['val_mse']:.1f}, val BCE/seq {record['val_bce']:.0f}")
         if done:
             break
@@ -385,15 +385,9 @@ def train(config: TrainConfig) -> dict:
     log.close()
     minutes = (time.perf_counter() - start) / 60
     summary = {"best": best, "steps": step, "sequences": seen * world, "minutes": minutes,
-               "sequences_per_s": seen * world / (minutes * 60), "device": _device_name(device)}
+               "sequences_per_s": seen * world / (minutes * 60), "device": device_name(device)}
     write_training_json(out / "best", config, summary)
     return summary
-
-
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"CPU ({os.cpu_count()} cores, torch {torch.__version__})"
 
 
 class ProgressBar:

@@ -20,6 +20,7 @@ from convlstm.data import evaluation_set
 from convlstm.evaluate import markdown_table
 
 PICTURE_SEQUENCES = (0, 1, 2)
+LOSS_NAMES = {"bce": "per-pixel binary cross-entropy on logits", "mse": "MSE on sigmoid outputs"}
 
 
 def picture(model, folder: Path) -> Path:
@@ -49,9 +50,9 @@ def card(folder: Path) -> str:
     size_mb = (folder / "model.safetensors").stat().st_size / 1e6
     t = training["config"]
     ours = evaluation["methods"]["ConvLSTM"]["mean"]
-    forecaster = ("autoregressive: its first layer reads the previous frame (its own prediction at test time; "
-                  f"scheduled sampling in training, truth-feeding falling to 0 by {t['teacher_forcing_until']:.0%} "
-                  "of the run)" if config["autoregressive"] else "no input, as in the paper")
+    forecaster = ("autoregressive: its first layer reads the previous frame (its own prediction at test time, "
+                  "the true frame in part during training: see Training)" if config["autoregressive"]
+                  else "no input, as in the paper")
     if model.forecast_head == "advection":
         title, head = ("# ConvLSTM encoder–forecaster with an advection head, for Moving MNIST",
                        "the advection head (`convlstm/advection.py`): from all forecaster hidden states, at each lead "
@@ -61,7 +62,6 @@ def card(folder: Path) -> str:
     else:
         title, head = ("# ConvLSTM encoder–forecaster for Moving MNIST",
                        "a 1×1 convolution over all forecaster hidden states; depth-to-space")
-    compiled = f", gate math fused with torch.compile (`--compile {t['compile']}`)" if t["compile"] != "none" else ""
     picture(model, folder)
     lines = [
         "---", "library_name: convlstm-nowcast", "license: mit",
@@ -88,18 +88,10 @@ def card(folder: Path) -> str:
         "## Training",
         "- Data: Moving MNIST generated on the fly from the 3,500 *train* digits (2 digits, 2–5 px/frame); "
         "validation and test sets use disjoint digit banks (see `convlstm/assets/DIGITS.md`).",
-        f"- Loss: {'per-pixel binary cross-entropy on logits' if t['loss'] == 'bce' else 'MSE on sigmoid outputs'}; "
-        f"AdamW, lr {t['lr']:g} with {t['warmup_steps']} warm-up steps then cosine to {t['min_lr_ratio']:g}× over "
-        f"the wall-clock budget; gradient clipping {t['grad_clip']:g}; batch {t['batch_size']}"
-        f"{'; bf16 autocast' if t['bf16'] and 'CPU' not in training['device'] else ''}{compiled}.",
-        *([f"- Continued from `{t['init_from']}` (same architecture)."] if t.get("init_from") else []),
-        f"- {training['minutes']:.1f} minutes on one {training['device']}: {training['steps']:,} steps, "
-        f"{training['sequences']:,} sequences ({training['sequences_per_s']:.0f} sequences/s including "
-        "validation); best validation MSE/frame "
-        f"{training['best']['val_mse']:.1f} at step {training['best']['step']:,}.",
+        *_runs(training),
         "",
         f"## Test results ({evaluation['sequences']:,} sequences from held-out digits, "
-        f"{evaluation['context']} → {evaluation['horizon']}, {evaluation.get('precision', 'fp32')} arithmetic)",
+        f"{evaluation['context']} → {evaluation['horizon']}, {_arithmetic(evaluation)})",
         "",
         "MSE and MAE per frame summed over the 64×64 pixels (OpenSTL units); CE = the paper's cross-entropy "
         "per sequence (Shi et al. report 3670.85 for their best ConvLSTM).",
@@ -126,6 +118,43 @@ def card(folder: Path) -> str:
         "(`training.json`).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _arithmetic(evaluation: dict) -> str:
+    """How and where the test scores were computed, as evaluation.json records it."""
+    precision = evaluation.get("precision", "fp32")
+    how = "bf16 where the hardware has it, as the app runs" if precision == "auto" else precision
+    return f"{how}, on {evaluation['device']}" if evaluation.get("device") else how
+
+
+def _runs(training: dict) -> list[str]:
+    """One line per training run behind the checkpoint, oldest first (train.py records the runs a
+    continued checkpoint started from under "earlier_runs"), then the total where there were several."""
+    runs = [*training.get("earlier_runs", []), training]
+    lines = []
+    for i, run in enumerate(runs, start=1):
+        t = run["config"]
+        loss = LOSS_NAMES.get(t["loss"], t["loss"])
+        teacher = (f"; scheduled sampling from {t.get('teacher_forcing_start', 1.0):g}, falling to 0 by "
+                   f"{t['teacher_forcing_until']:.0%} of the run" if t["autoregressive"]
+                   and t.get("teacher_forcing_start", 1.0) > 0 else "")
+        compiled = f", gate math fused with torch.compile (`--compile {t['compile']}`)" \
+            if t["compile"] != "none" else ""
+        graphed = ", the whole step captured in a CUDA graph" if t.get("cuda_graph") else ""
+        start = "continued from the checkpoint above (same architecture), a fresh optimizer; " if i > 1 \
+            else "from scratch; "
+        lines.append(
+            f"- {'Run ' + str(i) + ': ' if len(runs) > 1 else ''}{run['minutes']:.1f} minutes on one {run['device']}, "
+            f"{start}{loss}; AdamW, lr {t['lr']:g} with {t['warmup_steps']} warm-up steps then cosine to "
+            f"{t['min_lr_ratio']:g}× over the wall-clock budget; gradient clipping {t['grad_clip']:g}; batch "
+            f"{t['batch_size']}{teacher}{'; bf16 autocast' if t['bf16'] and 'CPU' not in run['device'] else ''}"
+            f"{compiled}{graphed}: {run['steps']:,} steps, {run['sequences']:,} sequences "
+            f"({run['sequences_per_s']:.0f} sequences/s including validation); best validation MSE/frame "
+            f"{run['best']['val_mse']:.1f} at step {run['best']['step']:,}.")
+    if len(runs) > 1:
+        lines.append(f"- In all: {sum(r['minutes'] for r in runs):.1f} minutes, {sum(r['steps'] for r in runs):,} "
+                     f"steps, {sum(r['sequences'] for r in runs):,} sequences.")
+    return lines
 
 
 def _wins(evaluation: dict, baseline: str) -> str:
