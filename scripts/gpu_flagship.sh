@@ -112,7 +112,7 @@ if ! logged timeout 240 "$PY" -m benchmarks.bench_gpu --training-only --seconds 
   say "stage (a) FAILED"; status=1
 fi
 if [ "$dry" = 0 ]; then  # the CUDA-only test of tests/test_graphed.py (a tiny model: a few seconds)
-  logged timeout 120 "$PY" -m pytest -q -p no:cacheprovider tests/test_graphed.py -k on_a_gpu || { say "(that test FAILED)"; status=1; }
+  logged timeout 120 "$PY" -m pytest -q -p no:cacheprovider tests/commands/test_step.py -k on_a_gpu || { say "(that test FAILED)"; status=1; }
 fi
 step_flags=${STEP_FLAGS-$("$PY" -c "import json, sys
 try: r = json.load(open(sys.argv[1]))['training_step']['recommended']

@@ -9,7 +9,7 @@ which OpenCV reads back) and a ZIP of numbered PNG frames. Same seeds → same f
 With ``--radar-data ../shared/radar`` (and pysteps installed) it also writes the radar tab's real
 example, ``radar/fmi_2016-09-28.npz``: 20 frames (5-minute steps) of the FMI composite of
 2016-09-28 14:45-16:20 UTC as rain rate in mm/h, block-averaged 3×3 (≈ 3 km pixels), the wettest
-100×100 window of the evaluation samples that start at 15:05 (see convlstm.realradar); zero
+100×100 window of the evaluation samples that start at 15:05 (see convlstm.data.composites); zero
 outside radar coverage, rounded to 0.01 mm/h. Data: Finnish Meteorological Institute, CC BY 4.0 (modified as said).
 """
 
@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from convlstm import render
-from convlstm.data import moving_mnist
+from convlstm.data.mnist import moving_mnist
+from convlstm.viz import render
 
 EXAMPLES = {  # file name → (seed, digits)
     "moving_mnist_2digits.gif": (2015, 2),
@@ -65,11 +65,11 @@ RADAR_START = 4  # 15:05 UTC: the rain band well inside the radar's view
 
 
 def write_radar_example(data: Path, out: Path) -> None:
-    from convlstm import realradar
+    from convlstm.data import composites
 
-    source = realradar.SOURCES[0]  # FMI 2016-09-28
-    rain = realradar.block_average(realradar.read_source(data, source), source.block)
-    sample = next(s for s in realradar.samples(rain, source.name) if s.start == RADAR_START)  # the wettest
+    source = composites.SOURCES[0]  # FMI 2016-09-28
+    rain = composites.block_average(composites.read_source(data, source), source.block)
+    sample = next(s for s in composites.samples(rain, source.name) if s.start == RADAR_START)  # the wettest
     out.mkdir(parents=True, exist_ok=True)
     path = out / RADAR_EXAMPLE
     np.savez_compressed(path, frames=sample.frames.round(2).astype(np.float32))  # 0.01 mm/h: far below any threshold

@@ -5,7 +5,7 @@ frames the motion is averaged over, and Gaussian smoothing of the motion field; 
 MSE per frame (summed over the 64×64 pixels, averaged over the 10 predicted frames and the
 sequences) for 10 → 10 forecasts; prints the table, best first. Only the validation split is
 read: the test split stays unseen. The winner's values are the defaults of
-``convlstm.baselines.optical_flow``.
+``convlstm.scoring.baselines.optical_flow``.
 
     python -m scripts.tune_optical_flow --n 200      # from the repository root
 """
@@ -18,7 +18,8 @@ import time
 
 import numpy as np
 
-from convlstm import baselines, data, metrics
+from convlstm import data
+from convlstm.scoring import baselines, metrics
 
 CONTEXT = 10  # frames 0-9 in, 10-19 to predict
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from safetensors.torch import load_file, save_file
 
+from convlstm.commands.reports import markdown_table
+
 BUNDLED = {"moving-mnist": Path("checkpoints/moving-mnist"), "radar": Path("checkpoints/radar")}
 RECORDS = ("run.log", "speed.json")
 
@@ -59,12 +61,12 @@ def unpack(packed_json: Path, into: Path) -> Path | None:
 
 def evaluate_and_describe(folder: Path, n: int | None) -> None:
     """The test-set evaluations the card reads, then the card (Moving MNIST) or the radar table."""
-    from convlstm import evaluate, nowcast
+    from convlstm.commands import evaluate, radar_eval
 
     dataset = json.loads((folder / "training.json").read_text())["config"]["dataset"]
     limit = ["--n", str(n)] if n else []
     if dataset == "radar":
-        nowcast.main(["--model", str(folder), "--out", str(folder / "evaluation.json"), *limit])
+        radar_eval.main(["--model", str(folder), "--out", str(folder / "evaluation.json"), *limit])
         return
     from scripts import write_model_card
 
@@ -82,12 +84,9 @@ def comparison(folder: Path) -> str:
     if old_path.is_file():
         rows.append((f"bundled {old_path.parent}", json.loads(old_path.read_text())))
     keys = ("mse", "ssim", "ssim_openstl") if dataset != "radar" else ("csi@0.5", "far@0.5", "csi@2")
-    lines = [f"| {folder.name}: {new['sequences']} test sequences | " + " | ".join(keys) + " |",
-             "|---|" + "---|" * len(keys)]
-    for label, results in rows:
-        mean = results["methods"]["ConvLSTM"]["mean"]
-        lines.append(f"| {label} | " + " | ".join(f"{mean[k]:.3f}" if k in mean else "–" for k in keys) + " |")
-    return "\n".join(lines)
+    return markdown_table([f"{folder.name}: {new['sequences']} test sequences", *keys],
+                          [[label, *(f"{mean[k]:.3f}" if k in mean else "–" for k in keys)]
+                           for label, mean in ((label, r["methods"]["ConvLSTM"]["mean"]) for label, r in rows)])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,9 +15,12 @@ import argparse
 import json
 from pathlib import Path
 
-from convlstm import baselines, forecast, load_model, render
+from convlstm import forecast, load_model
+from convlstm.commands.evaluate import markdown_table
 from convlstm.data import evaluation_set
-from convlstm.evaluate import markdown_table
+from convlstm.scoring import baselines
+from convlstm.scoring.compare import lead_label
+from convlstm.viz import render
 
 PICTURE_SEQUENCES = (0, 1, 2)
 LOSS_NAMES = {"bce": "per-pixel binary cross-entropy on logits", "mse": "MSE on sigmoid outputs"}
@@ -35,7 +38,7 @@ def picture(model, folder: Path) -> Path:
             render.Row("ConvLSTM", forecast(model, past, horizon)),
             render.Row("optical flow", baselines.optical_flow(past, horizon)),
         ]
-    image = render.frame_grid(rows, column_labels=[f"+{k}" for k in range(1, max(context, horizon) + 1)], scale=2,
+    image = render.frame_grid(rows, column_labels=[lead_label(k) for k in range(1, max(context, horizon) + 1)], scale=2,
                               title=f"Test set (held-out digits): {context} frames in, {horizon} predicted")
     return render.save_png(image, folder / "predictions.png")
 
@@ -87,7 +90,7 @@ def card(folder: Path) -> str:
         "",
         "## Training",
         "- Data: Moving MNIST generated on the fly from the 3,500 *train* digits (2 digits, 2–5 px/frame); "
-        "validation and test sets use disjoint digit banks (see `convlstm/assets/DIGITS.md`).",
+        "validation and test sets use disjoint digit banks (see `convlstm/data/assets/DIGITS.md`).",
         *_runs(training),
         "",
         f"## Test results ({evaluation['sequences']:,} sequences from held-out digits, "

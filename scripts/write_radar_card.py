@@ -17,8 +17,8 @@ import json
 from pathlib import Path
 
 from convlstm import load_model
-from convlstm.nowcast import table_like_paper
-from convlstm.realradar import summary_table
+from convlstm.commands.radar_eval import table_like_paper
+from convlstm.commands.real_radar import summary_table
 
 
 def _mean(results: dict, method: str, key: str) -> float:
@@ -33,7 +33,7 @@ def card(folder: Path) -> str:
     real = json.loads(real_path.read_text()) if real_path.exists() else None
     model = load_model(folder, device="cpu")
     advection = config.get("forecast_head") == "advection"
-    head = ("the advection head (`convlstm.advection`): at each lead time the forecaster's hidden states give a "
+    head = ("the advection head (`convlstm.core.advection`): at each lead time the forecaster's hidden states give a "
             f"motion field (at most {config.get('max_speed', 4.0):g} px/step), weights over the last frame blurred at "
             "σ = 0, 1.5, 3, 6 px, and a growth/decay field, all on the 25×25 grid and upsampled; the last input "
             "frame is sampled at the departure points traced back along the motion (semi-Lagrangian), blended "
@@ -50,7 +50,7 @@ def card(folder: Path) -> str:
         f"{config['horizon']} predicted, rain rate in mm/h (`config.json` records the dBZ scale, "
         '`"value_transform": "dbz60"`, and the time step). Load it with `convlstm.load_model(<folder>)`; '
         "`convlstm.forecast(model, frames_mm_h, horizon)` forecasts rain rates, and "
-        "`convlstm.compare.compare(model, frames_mm_h, context=5, horizon=15)` puts it beside optical flow and "
+        "`convlstm.scoring.compare.compare(model, frames_mm_h, context=5, horizon=15)` puts it beside optical flow and "
         "persistence.",
         "",
         "## Architecture",
@@ -65,10 +65,10 @@ def card(folder: Path) -> str:
         f"{(folder / 'model.safetensors').stat().st_size / 1e6:.1f} MB.",
         "",
         "## Training",
-        "- Data: synthetic radar generated on the fly (`convlstm.radar`: power-law rain fields, moving convective "
-        "cells, smooth winds up to 3 px/step, growth and decay); validation and test are fixed synthetic sets. "
-        "Real radar was never trained on; its samples below served to choose between run checkpoints and to "
-        "decide on probability matching (see above), so its scores there are slightly optimistic.",
+        "- Data: synthetic radar generated on the fly (`convlstm.data.synthetic_radar`: power-law rain fields, "
+        "moving convective cells, smooth winds up to 3 px/step, growth and decay); validation and test are fixed "
+        "synthetic sets. Real radar was never trained on; its samples below served to choose between run checkpoints "
+        "and to decide on probability matching (see above), so its scores there are slightly optimistic.",
         "- AdamW with warm-up then cosine decay, gradient clipping 1; the runs (each continuing the last):",
         *runs_lines(training),
         f"- Best validation MSE/frame {training['best']['val_mse']:.1f} (the [0, 1] scale, summed over the "
@@ -105,9 +105,9 @@ def card(folder: Path) -> str:
 
 def matching_lines(config: dict, synthetic: dict, real: dict | None, ours: str) -> list[str]:
     """Whether the checkpoint asks for probability matching, and what it does on the real samples (both ways there)."""
-    what = ("- Probability matching (`convlstm.inference.probability_matched`, S-PROG's last step): every forecast "
-            "frame keeps the order of its pixels and takes the last input frame's distribution of rain rates, so the "
-            "squared-error training's smoothing neither washes out the heavy cores nor shrinks the rain area.")
+    what = ("- Probability matching (`convlstm.core.inference.probability_matched`, S-PROG's last step): every "
+            "forecast frame keeps the order of its pixels and takes the last input frame's distribution of rain rates, "
+            "so the squared-error training's smoothing neither washes out the heavy cores nor shrinks the rain area.")
     if not config.get("probability_matching"):
         return [what + " It is **off** for this checkpoint (`\"probability_matching\": true` in `config.json` "
                 "switches it on)."]

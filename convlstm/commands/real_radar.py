@@ -1,0 +1,200 @@
+"""Real radar composites: nowcasting samples cut from them, and every method scored the same way.
+
+    python -m convlstm.realradar --data ../shared/radar --out results/real_radar.json
+
+Needs pysteps (``pip install -r requirements-dev.txt``): its importers read the files, and its
+Lucas–Kanade extrapolation and S-PROG are the field's reference nowcasts, scored beside the
+ConvLSTM, our optical flow and persistence. The samples, and the rules that cut them from the
+composites, are ``convlstm.data.composites``'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..core.checkpoint import load_model
+from ..core.inference import matching_switched, probability_matched
+from ..core.model import EncoderForecaster
+from ..core.values import from_unit, to_unit
+from ..data.composites import CONTEXT, HORIZON, SOURCES, STEP_MINUTES, Sample, all_samples
+from ..scoring import compare, metrics
+from ..scoring.compare import lead_label
+from ..scoring.reference import pysteps_forecasts
+from ..viz import render
+from ..viz.colors import colorize
+from ..viz.plots import csi_plot
+from .radar_eval import table_like_paper
+from .reports import markdown_table
+
+REFERENCE = "pysteps S-PROG"  # the nowcast to beat; the first model is also scored at its rain amounts
+
+
+# --- evaluation -----------------------------------------------------------------------------------
+
+def forecasts(models: dict[str, EncoderForecaster], sample: Sample, seconds: dict[str, float]) -> dict:
+    """Every method's forecast (HORIZON, 100, 100) of one sample, mm/h, zero outside coverage: each
+    model, our baselines, then pysteps'; CPU seconds per method are added to ``seconds``."""
+    (first, model), *others = models.items()
+    timing: dict[str, float] = {}
+    made = compare.method_forecasts(model, sample.frames[None, :CONTEXT], HORIZON, others=dict(others),
+                                    seconds=timing)
+    out = {}
+    for method, f in made.items():
+        key = first if method == "ConvLSTM" else method
+        out[key] = f[0]
+        seconds[key] = seconds.get(key, 0.0) + timing[method]
+    begin = time.process_time()
+    out |= pysteps_forecasts(sample.frames[:CONTEXT], HORIZON)
+    seconds["pysteps LK + S-PROG, together"] = (seconds.get("pysteps LK + S-PROG, together", 0.0)
+                                                + time.process_time() - begin)
+    return {name: np.where(sample.mask, f, 0.0).astype(np.float32) for name, f in out.items()}
+
+
+def with_amounts_of(forecast: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``forecast`` (K, H, W) mm/h given, frame by frame, the values of ``reference`` by rank: where the
+    forecast puts rain, with exactly as much of it as the reference has (less only where the forecast is
+    dry). Scored beside the reference, it compares placement at the same rain area in every frame, since
+    CSI and FAR alone reward a larger or a smaller area. Not a forecast anyone could issue alone."""
+    placed = probability_matched(to_unit(forecast)[None], to_unit(reference)[None])[0]
+    return from_unit(placed).astype(np.float32)
+
+
+def evaluate(models: dict[str, EncoderForecaster], all_: list[Sample]) -> dict:
+    """Scores of every method on the samples: {'samples', 'horizon', 'step_minutes', 'methods': {name:
+    summary}, 'by_source': {source: {'samples', 'methods'}}, 'area_ratio_60min': {name: ratio},
+    'cpu_seconds_per_forecast': {name: s}, 'at_reference_amounts': {'model', 'reference', 'methods',
+    'by_source'}}; the last scores the first model ``with_amounts_of`` ``REFERENCE``, beside it."""
+    if not all_:
+        raise ValueError("no samples to evaluate")
+    first = next(iter(models))
+    per_frame: dict[str, dict[str, dict[str, list]]] = {}
+    placed: dict[str, dict[str, list]] = {}  # source → score → values: the first model at the reference's amounts
+    wet_area: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    lead_60 = 60 // STEP_MINUTES - 1
+    for sample in all_:
+        truth = sample.frames[CONTEXT:]
+        wet_area["truth"] = wet_area.get("truth", 0.0) + float((truth[lead_60] > 0.5).sum())
+        made = forecasts(models, sample, seconds)
+        for name, f in made.items():
+            scores = per_frame.setdefault(sample.source, {}).setdefault(name, {})
+            for key, values in metrics.rain_scores(f, truth).items():
+                scores.setdefault(key, []).append(values)
+            wet_area[name] = wet_area.get(name, 0.0) + float((f[lead_60] > 0.5).sum())
+        for key, values in metrics.rain_scores(with_amounts_of(made[first], made[REFERENCE]), truth).items():
+            placed.setdefault(sample.source, {}).setdefault(key, []).append(values)
+
+    def pooled(by_source):
+        out: dict[str, list] = {}
+        for scores in by_source.values():
+            for key, values in scores.items():
+                out.setdefault(key, []).extend(values)
+        return out
+
+    def summarize(scores):
+        return metrics.summarize({k: np.stack(v) for k, v in scores.items()})
+    names = per_frame[all_[0].source]
+    methods = {name: summarize(pooled({source: m[name] for source, m in per_frame.items()})) for name in names}
+    by_source = {source: {name: summarize(v) for name, v in m.items()} for source, m in per_frame.items()}
+    counts = {source: sum(s.source == source for s in all_) for source in per_frame}
+    at_amounts = f"{first} at {REFERENCE}'s rain amounts"
+    return {
+        "samples": len(all_), "context": CONTEXT, "horizon": HORIZON, "step_minutes": STEP_MINUTES,
+        "methods": methods,
+        "by_source": {source: {"samples": counts[source], "methods": m} for source, m in by_source.items()},
+        "area_ratio_60min": {name: area / max(wet_area["truth"], 1.0) for name, area in wet_area.items()
+                             if name != "truth"},
+        "cpu_seconds_per_forecast": {name: s / len(all_) for name, s in seconds.items()},
+        "at_reference_amounts": {
+            "model": first, "reference": REFERENCE,
+            "methods": {REFERENCE: methods[REFERENCE], at_amounts: summarize(pooled(placed))},
+            "by_source": {source: {REFERENCE: by_source[source][REFERENCE], at_amounts: summarize(scores)}
+                          for source, scores in placed.items()},
+        },
+    }
+
+
+def summary_table(results: dict) -> str:
+    """Markdown: mean CSI/FAR at 0.5 and CSI at 2 mm/h per method, overall and by source; area ratio; speed."""
+    def scores(r: dict, keys: tuple[str, ...]) -> list[str]:
+        return [f"{r['mean'][key]:.3f}" for key in keys]
+    full = ("csi@0.5", "far@0.5", "pod@0.5", "csi@2", "fss11@1")
+    parts = [markdown_table(
+        ["method", "CSI@0.5 ↑", "FAR@0.5 ↓", "POD@0.5 ↑", "CSI@2 ↑", "FSS 11 px ↑", "wet area at +60 min / truth"],
+        [[name, *scores(r, full), f"{results['area_ratio_60min'][name]:.2f}"]
+         for name, r in results["methods"].items()])]
+    for source, part in results["by_source"].items():
+        parts += [f"{source}, {part['samples']} samples:",
+                  markdown_table(["method", "CSI@0.5 ↑", "FAR@0.5 ↓", "CSI@2 ↑"],
+                                 [[name, *scores(r, ("csi@0.5", "far@0.5", "csi@2"))]
+                                  for name, r in part["methods"].items()])]
+    same = results.get("at_reference_amounts")
+    if same:
+        parts += [f"At the same rain amounts: every frame of the {same['model']} forecast takes {same['reference']}'s "
+                  "values by rank, so both have the same rain area at every threshold, and what differs is where the "
+                  "rain is put:",
+                  markdown_table(["samples", "method", "CSI@0.5 ↑", "FAR@0.5 ↓", "POD@0.5 ↑", "CSI@2 ↑", "FSS 11 px ↑"],
+                                 [[part, name, *scores(r, full)]
+                                  for part, by_method in [(f"all {results['samples']}", same["methods"]),
+                                                          *same["by_source"].items()]
+                                  for name, r in by_method.items()])]
+    parts += ["CPU seconds per 15-step forecast of a 100×100 window:",
+              markdown_table(["method", "s"],
+                             [[name, f"{s:.3f}"] for name, s in results["cpu_seconds_per_forecast"].items()])]
+    return "\n\n".join(parts)
+
+
+def picture(sample: Sample, forecast_by_method: dict[str, np.ndarray], every: int = 3) -> np.ndarray:
+    """uint8 RGB: rows truth and each method, columns "now" and every ``every``-th lead time, radar colours."""
+    leads = list(range(every - 1, HORIZON, every))
+    now = sample.frames[CONTEXT - 1]
+    rows = [render.Row("truth", colorize(np.stack([now, *sample.frames[CONTEXT:][leads]])))]
+    rows += [render.Row(name, colorize(np.stack([now, *f[leads]]))) for name, f in forecast_by_method.items()]
+    labels = ["now"] + [lead_label(k + 1, STEP_MINUTES) for k in leads]
+    return render.frame_grid(rows, column_labels=labels, scale=1, title=f"{sample.source}, start frame {sample.start}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m convlstm.realradar", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default="../shared/radar",
+                   help="folder holding fmi/ and KNMI/ as the pysteps example data lays them out")
+    p.add_argument("--model", action="append", default=None,
+                   help="NAME=FOLDER of a radar checkpoint to score (repeat); default: ConvLSTM=checkpoints/radar")
+    p.add_argument("--out", default="results/real_radar.json",
+                   help="JSON results; the markdown tables (.md), the CSI plot (.png) and one picture per source "
+                        "(_SOURCE.png) go beside it; the first model is also scored with probability matching switched "
+                        "the other way (convlstm.inference.probability_matched)")
+    args = p.parse_args(argv)
+
+    folders = dict(spec.split("=", 1) for spec in (args.model or ["ConvLSTM=checkpoints/radar"]))
+    models = {name: load_model(folder, device="cpu") for name, folder in folders.items()}
+    first = next(iter(models))
+    name, other = matching_switched(models[first], first)
+    models[name] = other
+    start = time.perf_counter()
+    all_ = all_samples(Path(args.data))
+    results = evaluate(models, all_)
+    results["models"] = folders
+    results["seconds"] = time.perf_counter() - start
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    table = table_like_paper(results) + "\n\n" + summary_table(results)
+    out.with_suffix(".md").write_text(f"Real radar, {results['samples']} samples.\n\n{table}\n")
+    render.save_png(csi_plot(results), out.with_suffix(".png"))
+    for source in SOURCES:
+        first = next((s for s in all_ if s.source == source.name), None)
+        if first is not None:
+            slug = source.folder.replace("/", "_")
+            render.save_png(picture(first, forecasts(models, first, {})), out.with_name(f"{out.stem}_{slug}.png"))
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

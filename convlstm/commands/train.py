@@ -1,0 +1,371 @@
+"""Train an EncoderForecaster on sequences generated on the fly.
+
+    python -m convlstm.train --out runs/mnist --max-minutes 10
+    torchrun --nproc_per_node 2 -m convlstm.train ...   # DistributedDataParallel
+
+The schedule (warm-up then cosine, and scheduled sampling) follows training *progress*, the
+larger of steps/--max-steps and minutes/--max-minutes, so a wall-clock budget gets a whole
+schedule. Each rank streams its own sequences; rank 0 evaluates, logs and saves.
+
+--cuda-graph captures the whole step (forward, loss, backward, clipping, AdamW) in a CUDA graph
+and replays it: at small batches a step is otherwise bound by kernel launches (convlstm.commands.step).
+--init-from continues a checkpoint: its architecture wins, and it is validated before the first step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from safetensors.torch import load_file, save_file
+
+from ..core.cell import compile_gate_update
+from ..core.checkpoint import device_name, load_model
+from ..core.inference import forecast, matching_switched
+from ..core.model import EncoderForecaster
+from ..core.values import RAIN
+from ..data import mnist, synthetic_radar
+from ..scoring import metrics
+from .losses import loss_fn
+from .step import EagerStep, GraphedStep, make_optimizer
+from .train_config import TrainConfig
+
+
+def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    """The command line → TrainConfig: one flag per field, help and choices from the field's metadata;
+    a boolean field that defaults to True is turned off with --no-NAME."""
+    p = argparse.ArgumentParser(prog="python -m convlstm.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        value = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        options = dict(f.metadata)
+        if f.type == "bool":
+            if value:
+                p.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false", **options)
+            else:
+                p.add_argument(flag, action="store_true", **options)
+            continue
+        kind = {"int": int, "float": float, "str": str, "list[int]": int, "list[float]": float, "int | None": int,
+                "float | None": float, "str | None": str}[f.type]
+        p.add_argument(flag, type=kind, default=value, nargs="+" if f.type.startswith("list") else None, **options)
+    return TrainConfig(**vars(p.parse_args(argv)))
+
+
+def make_model(config: TrainConfig) -> EncoderForecaster:
+    """A new model from the config, or with --init-from the checkpoint's (see with_architecture_of)."""
+    if config.init_from:
+        return load_model(config.init_from, device="cpu")
+    contract = dict(frame_size=synthetic_radar.SIZE, value_transform=RAIN.name,
+                    step_minutes=synthetic_radar.STEP_MINUTES) if config.dataset == "radar" \
+        else dict(frame_size=mnist.SIZE)
+    return EncoderForecaster(
+        patch_size=config.patch_size, hidden_channels=config.hidden_channels, kernel_size=config.kernel_size,
+        peephole=config.peephole, autoregressive=config.autoregressive, context_frames=config.context_frames,
+        horizon=config.horizon, forecast_head=config.forecast_head, max_speed=config.max_speed,
+        probability_matching=config.probability_matching, **contract,
+    )
+
+
+def with_architecture_of(config: TrainConfig, model: EncoderForecaster) -> TrainConfig:
+    """The config with the model's architecture fields, so that a run continued from a checkpoint
+    records (and schedules, e.g. scheduled sampling) what it actually trains."""
+    cell = model.encoder.cells[0]
+    return dataclasses.replace(config, hidden_channels=list(model.hidden_channels),
+                               kernel_size=cell.gates.kernel_size[0], patch_size=model.patch_size,
+                               peephole=cell.peephole, autoregressive=model.autoregressive,
+                               forecast_head=model.forecast_head, probability_matching=model.probability_matching,
+                               max_speed=getattr(model.head, "max_speed", config.max_speed))
+
+
+def make_stream(config: TrainConfig, device: torch.device, rank: int = 0):
+    """Endless training batches (B, T, H, W) on `device` in the model's [0, 1] scale, made
+    `data_chunk` batches at a time."""
+    frames = config.context_frames + config.horizon
+    size, seed = config.batch_size * config.data_chunk, config.seed + 1000 * rank
+    if config.dataset == "radar":
+        stream = synthetic_radar.RadarStream(size, seed=seed, frames=frames, device=device)
+    else:
+        stream = mnist.MovingMNISTStream(size, seed=seed, split="train", num_digits=config.num_digits,
+                                        frames=frames, device=device)
+    return stream if config.data_chunk == 1 else _Batches(stream, config.batch_size)
+
+
+class _Batches:
+    """Batches of `batch_size` cut from the larger batches of `stream`."""
+
+    def __init__(self, stream, batch_size: int):
+        self.stream, self.batch_size, self.block, self.next = stream, batch_size, None, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> torch.Tensor:
+        if self.block is None or self.next >= len(self.block):
+            self.block, self.next = next(self.stream), 0
+        batch = self.block[self.next:self.next + self.batch_size]
+        self.next += self.batch_size
+        return batch
+
+
+def make_val(config: TrainConfig) -> np.ndarray:
+    """The fixed validation set (numpy) in the data's own units (mm/h for radar), as people would pass it."""
+    frames = config.context_frames + config.horizon
+    if config.dataset == "radar":
+        val = synthetic_radar.radar_evaluation_set("val", n=config.eval_sequences)[:, :frames]
+    else:
+        val = mnist.evaluation_set("val", n=config.eval_sequences, num_digits=config.num_digits)[:, :frames]
+    return np.ascontiguousarray(val, dtype=np.float32)
+
+
+def make_data(config: TrainConfig, device: torch.device, rank: int):
+    """make_stream and make_val."""
+    return make_stream(config, device, rank), make_val(config)
+
+
+def lr_factor(step: int, progress: float, config: TrainConfig) -> float:
+    warmup = min(1.0, (step + 1) / max(1, config.warmup_steps))
+    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return warmup * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
+
+
+def teacher_forcing(progress: float, config: TrainConfig) -> float:
+    """Scheduled sampling: the probability of feeding the true frame, falling linearly from
+    --teacher-forcing-start to 0 at --teacher-forcing-until; always 0 for the paper's forecaster."""
+    if not config.autoregressive or config.teacher_forcing_until <= 0:
+        return 0.0
+    return config.teacher_forcing_start * max(0.0, 1 - progress / config.teacher_forcing_until)
+
+
+def validate(model: EncoderForecaster, val: np.ndarray, config: TrainConfig) -> dict:
+    """MSE/frame and BCE/sequence on the validation set, in the model's [0, 1] scale."""
+    was_training = model.training
+    model.eval()
+    encode = model.scale.encode
+    context, truth = val[:, :config.context_frames], val[:, config.context_frames:][:, :config.horizon]
+    # The network's own output, which training fits: probability matching is switched on after
+    # training, and a run continued from such a checkpoint must be validated as it was trained.
+    own = matching_switched(model, "")[1] if model.probability_matching else model
+    pred, truth = encode(forecast(own, context, config.horizon)), encode(truth)
+    model.train(was_training)
+    logits = torch.logit(torch.from_numpy(np.ascontiguousarray(pred)), eps=1e-6)
+    return {"val_mse": float(metrics.mse(pred, truth).mean()),
+            "val_bce": float(metrics.bce(pred, truth).sum(-1).mean()),
+            "val_loss": float(loss_fn(logits, torch.from_numpy(np.ascontiguousarray(truth)), config.loss))}
+
+
+def save(model: EncoderForecaster, folder: Path, config: TrainConfig, record: dict) -> None:
+    """The checkpoint, and its training.json: the config and the run so far ({"config", "best", ...};
+    train() rewrites it at the end with the run's totals)."""
+    model.save_pretrained(folder)
+    if config.save_dtype == "float16":  # load_model casts back to float32
+        weights = folder / "model.safetensors"
+        save_file({k: v.half() for k, v in load_file(weights).items()}, weights, metadata={"format": "pt"})
+    write_training_json(folder, config, record)
+
+
+def write_training_json(folder: Path, config: TrainConfig, summary: dict) -> None:
+    record = {"config": dataclasses.asdict(config), **summary, "earlier_runs": earlier_runs(config.init_from)}
+    (folder / "training.json").write_text(json.dumps(record, indent=2))
+
+
+def earlier_runs(init_from: str | None) -> list[dict]:
+    """The training records behind a checkpoint a run continues, oldest first: its own earlier runs,
+    then its run; so a checkpoint's training.json tells its whole training (a Hub id: not looked up)."""
+    path = Path(init_from) / "training.json" if init_from else None
+    if path is None or not path.is_file():
+        return []
+    record = json.loads(path.read_text())
+    return [*record.pop("earlier_runs", []), record]
+
+
+def use_device(name: str) -> torch.device:
+    """The device a process trains on, made current: "auto" is this process's GPU (LOCAL_RANK under
+    torchrun) or the CPU; a CUDA device without an index ("cuda") is this process's GPU too, since
+    torch.cuda.set_device refuses a device without an index on some torch versions (2.11 does)."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type != "cuda":
+        return device
+    if device.index is None:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", torch.cuda.current_device())))
+    torch.cuda.set_device(device)
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    return device
+
+
+def train(config: TrainConfig) -> dict:
+    """Run training; returns the run's summary (rank 0; also in best/training.json) or {} (other ranks):
+    {"best": best validation record, "steps", "sequences", "minutes", "sequences_per_s", "device"}."""
+    # --- set-up: processes, device, model, data
+    distributed = "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1
+    if distributed and config.cuda_graph:
+        raise ValueError("--cuda-graph trains in one process: DistributedDataParallel's gradient all-reduce "
+                         "runs outside the captured step; drop --cuda-graph or run without torchrun")
+    if distributed:
+        dist.init_process_group("nccl" if torch.cuda.is_available() and config.device != "cpu" else "gloo")
+    rank = dist.get_rank() if distributed else 0
+    world = dist.get_world_size() if distributed else 1
+    device = use_device(config.device)
+    torch.manual_seed(config.seed)
+    bf16 = config.bf16 and device.type == "cuda"
+
+    model = make_model(config).to(device).train()
+    if config.init_from:
+        config = with_architecture_of(config, model)
+    if config.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    if config.compile == "gates":
+        compile_gate_update(model)
+    elif config.compile == "model":
+        model.compile(dynamic=False)
+    ddp = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
+    optimizer = make_optimizer(model, config, device, graphed=config.cuda_graph)
+    if config.cuda_graph:  # captured at the first step, replayed after
+        train_step = GraphedStep(model, optimizer, config, bf16=bf16)
+    else:
+        train_step = EagerStep(ddp, model, optimizer, config, bf16=bf16)
+    stream, val = make_data(config, device, rank)
+
+    out = Path(config.out)
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        log = (out / "log.jsonl").open("w")
+        bar = ProgressBar(config)
+    best: dict = {}
+    step, seen, start = 0, 0, time.perf_counter()
+    window_start, window_seen = start, 0
+    budget = config.max_minutes * 60 if config.max_minutes else math.inf
+    clock_evals = sorted(config.eval_at_minutes)
+    with StopOnSigterm() as stop:
+        while True:
+            # --- progress, shared by every rank so their schedules stay identical; SIGTERM ends the run as its
+            # budget would, with a last validation and checkpoint
+            minutes = (time.perf_counter() - start) / 60
+            progress = 1.0 if stop.requested else max(step / config.max_steps, minutes * 60 / budget)
+            if distributed:
+                shared = torch.tensor([progress], device=device)
+                dist.broadcast(shared, 0)
+                progress = float(shared)
+            done = progress >= 1
+
+            # --- evaluate and checkpoint (rank 0); a continued model is scored before it trains too
+            due = step % config.eval_every == 0 if step > 0 else bool(config.init_from)
+            if clock_evals and minutes >= clock_evals[0] and step > 0:
+                due = True
+                clock_evals = [m for m in clock_evals if m > minutes]
+            if rank == 0 and (done or due):
+                record = {"step": step, "sequences": seen * world,
+                          "minutes": (time.perf_counter() - start) / 60, **validate(model, val, config)}
+                log.write(json.dumps({"event": "eval", **record}) + "\n")
+                log.flush()
+                if not best or record[config.select_by] < best[config.select_by]:
+                    best = record
+                    save(model, out / "best", config, {"best": record, "device": device_name(device)})
+                bar.write(f"step {step}: val MSE/frame {record['val_mse']:.1f}, val BCE/seq {record['val_bce']:.0f}")
+            if done:
+                break
+
+            # --- learning rate and scheduled sampling, then forward, backward, clip, step
+            lr = config.lr * lr_factor(step, progress, config)
+            teacher = teacher_forcing(progress, config)
+            batch = next(stream)  # (B, T, H, W)
+            loss = train_step(batch, lr, teacher)
+            step += 1
+            seen += len(batch)
+            window_seen += len(batch)
+            if step == 1:  # the budget starts after the first step: compilation, autotuning, capture are one-off
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                start = window_start = time.perf_counter()
+                window_seen = 0
+
+            # --- log (the only host sync in the loop, every log_every steps)
+            if rank == 0 and step % config.log_every == 0:
+                now = time.perf_counter()
+                rate = window_seen * world / (now - window_start)
+                entry = {"event": "train", "step": step, "loss": loss.item(), "lr": lr,
+                         "teacher_forcing": teacher, "sequences_per_s": rate, "minutes": (now - start) / 60}
+                log.write(json.dumps(entry) + "\n")
+                bar.set(progress, f"loss {entry['loss']:.4f}  {rate:.0f} seq/s  step {step}")
+                window_start, window_seen = now, 0
+
+    if distributed:
+        dist.barrier()
+        dist.destroy_process_group()
+    if rank != 0:
+        return {}
+    bar.close()
+    log.close()
+    minutes = (time.perf_counter() - start) / 60
+    summary = {"best": best, "steps": step, "sequences": seen * world, "minutes": minutes,
+               "sequences_per_s": seen * world / (minutes * 60), "device": device_name(device)}
+    write_training_json(out / "best", config, summary)
+    return summary
+
+
+class StopOnSigterm:
+    """SIGTERM (a scheduler, a container stopping, a GPU call ending one of two runs) ends training as the
+    end of its budget would: ``requested`` turns True, the loop validates, checkpoints and returns.
+    Signal handlers can only be set from the main thread; elsewhere SIGTERM keeps its usual effect."""
+
+    def __init__(self):
+        self.requested = False
+        in_main = threading.current_thread() is threading.main_thread()
+        self.previous = signal.signal(signal.SIGTERM, self._request) if in_main else None
+
+    def _request(self, signum, frame) -> None:
+        self.requested = True
+
+    def __enter__(self) -> StopOnSigterm:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
+class ProgressBar:
+    """tqdm (shipped with huggingface_hub) over training progress in per-mille."""
+
+    def __init__(self, config: TrainConfig):
+        from tqdm.auto import tqdm
+
+        self.plain = not config.progress_bar
+        self.bar = tqdm(total=1000, disable=self.plain, unit="‰", dynamic_ncols=True)
+
+    def set(self, progress: float, text: str) -> None:
+        if self.plain:
+            print(f"{progress:6.1%}  {text}", flush=True)
+            return
+        self.bar.n = min(1000, int(progress * 1000))
+        self.bar.set_postfix_str(text, refresh=True)
+
+    def write(self, text: str) -> None:
+        self.bar.write(text)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    summary = train(parse_args(argv))
+    if summary:
+        print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

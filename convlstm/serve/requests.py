@@ -1,0 +1,199 @@
+"""One function per request of the web app: the UI, the benchmarks and the tests all call these.
+
+    app = Backend()                                  # nothing is loaded yet
+    app.start()                                      # the models and the start-up forecast, once
+    shown = app.moving_mnist(seed=7, digits=2, horizon=10)
+    shown.comparison.scores, shown.files.animation   # the forecasts scored, and drawn into files
+
+Each request checks what a person typed (a ValueError or CheckpointError whose message is for
+them), makes the comparison and draws it into a scratch folder of its own. No gradio here.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..core.checkpoint import ADVECTION_CHECKPOINT, RADAR_CHECKPOINT, CheckpointError, load_model
+from ..core.checks import whole_number
+from ..core.model import EncoderForecaster
+from ..core.values import GRAY
+from ..data import rain, synthetic_radar, uploads
+from ..data.mnist import moving_mnist
+from ..scoring.compare import MAX_HORIZON, Comparison, Progress, compare, no_progress
+from .pictures import COMPARISON_GIF, Rendered, render, scratch_folder
+from .registry import LoadedModel, ModelRegistry, headline_markdown
+
+MAX_DIGITS = 3
+MAX_SEED = 2**31 - 1
+MAX_STEP_MINUTES = 60
+ADVECTION_NAME = "ConvLSTM+advection"  # the bundled advection model, shown beside every video forecast
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+REAL_RADAR_EXAMPLE = EXAMPLES / "radar" / "fmi_2016-09-28.npz"
+FIRST_SEED, FIRST_DIGITS = 2015, 2  # the Moving MNIST forecast a page without a link shows
+UPLOAD_NO_LINK = (f"An uploaded sequence can't travel in a link. To share this forecast, download {COMPARISON_GIF} "
+                  "(the side-by-side animation) below and send that.")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A request's answer: the comparison (forecasts, truth, scores, notes) and its files."""
+    comparison: Comparison
+    files: Rendered
+
+
+def moving_mnist_sequence(seed: int, digits: int, frames: int) -> np.ndarray:
+    """One test-split Moving MNIST sequence, (frames, 64, 64) in [0, 1], fully determined by seed and digits."""
+    seed = whole_number("The seed", seed, 0, MAX_SEED)
+    digits = whole_number("The number of digits", digits, 1, MAX_DIGITS)
+    return moving_mnist(1, seed=seed, num_digits=digits, frames=frames)[0]
+
+
+class Backend:
+    """The models an app serves and its requests. Models load on first use (or at ``start``), once,
+    and are shared by every session; a session keeps only its model's registry key."""
+
+    def __init__(self, model: str | None = None, revision: str | None = None, *, hub_only: bool = False):
+        self.source, self.revision, self.hub_only = model, revision, hub_only
+        self.models = ModelRegistry()
+        self._beside = ModelRegistry()  # of its own, so it is never let go to make room for visitors' models
+        self._once = threading.Lock()
+        self._radar: EncoderForecaster | None = None
+        self._first_view: Shown | None = None
+
+    def start(self) -> None:
+        """Load every model and make the start-up forecast now (CheckpointError if a model can't be had)."""
+        self.default, self.beside, self.radar, self.first_view  # noqa: B018 (loading is the point)
+
+    @property
+    def default(self) -> LoadedModel:
+        """The app's own video model (the first the registry loads is kept for good)."""
+        return self.models.default or self.models.load(self.source, self.revision)
+
+    @property
+    def beside(self) -> LoadedModel:
+        return self._beside.default or self._beside.load(str(ADVECTION_CHECKPOINT))
+
+    @property
+    def radar(self) -> EncoderForecaster:
+        with self._once:
+            if self._radar is None:
+                self._radar = load_model(RADAR_CHECKPOINT)
+        return self._radar
+
+    @property
+    def first_view(self) -> Shown:
+        """The forecast every page without a link starts with: made once, into a folder that lasts as
+        long as the app (request folders are removed after an hour)."""
+        with self._once:
+            if self._first_view is None:
+                folder = tempfile.mkdtemp(prefix="convlstm-first-view-")
+                atexit.register(shutil.rmtree, folder, ignore_errors=True)
+                model = self.default.model
+                frames = moving_mnist_sequence(FIRST_SEED, FIRST_DIGITS, model.context_frames + model.horizon)
+                self._first_view = self._video(self.default, frames, model.horizon, folder=folder)
+        return self._first_view
+
+    def session_model(self, model_key: str | None) -> LoadedModel:
+        """The model a session chose (its registry key; None: the app's own)."""
+        self.default  # noqa: B018 (the registry's first model is the app's own)
+        return self.models.get(model_key)
+
+    def others(self, loaded: LoadedModel) -> dict[str, EncoderForecaster]:
+        """The models shown beside a video forecast's ConvLSTM: the advection one, unless it is that one."""
+        return {} if loaded.info["source"] == self.beside.info["source"] else {ADVECTION_NAME: self.beside.model}
+
+    # --- the requests -------------------------------------------------------------------------
+
+    def moving_mnist(self, seed, digits, horizon, model_key: str | None = None,
+                     progress: Progress = no_progress) -> Shown:
+        loaded = self.session_model(model_key)
+        horizon = whole_number("The horizon", horizon, 1, MAX_HORIZON)
+        frames = moving_mnist_sequence(seed, digits, loaded.model.context_frames + horizon)
+        return self._video(loaded, frames, horizon, progress=progress)
+
+    def upload(self, files, context, horizon, model_key: str | None = None,
+               progress: Progress = no_progress) -> Shown:
+        progress(0.0, "reading the upload")
+        upload = uploads.load_sequence(files or [])
+        loaded = self.session_model(model_key)
+        return self._video(loaded, upload.frames, horizon, context=context, notes=upload.notes, progress=progress)
+
+    def synthetic_radar(self, seed, intensity, motion, progress: Progress = no_progress) -> Shown:
+        seed = whole_number("The seed", seed, 0, MAX_SEED)
+        frames = synthetic_radar.radar(1, seed=seed, intensity=float(intensity), motion=motion,
+                                       frames=self.radar.context_frames + self.radar.horizon)[0]
+        return self._show(self.radar, frames, progress=progress)
+
+    def radar_upload(self, file, units, step_minutes, progress: Progress = no_progress) -> Shown:
+        if not file:
+            raise ValueError("Choose a radar file to upload first.")
+        upload = uploads.load_sequence(file, raw=True)
+        rates = rain.rain_from_upload(upload.frames, units, from_pixels=upload.from_pixels, name=Path(file).name)
+        step = whole_number("The minutes between frames", step_minutes, 1, MAX_STEP_MINUTES)
+        return self._show(self.radar, rates, notes=upload.notes, step_minutes=step, progress=progress)
+
+    def load_model(self, source: str, revision: str | None = None, model_key: str | None = None) -> LoadedModel:
+        """Another video model for a session: a Hub repo id, or (unless hub_only) a folder of the server's.
+        The errors say which model the session keeps."""
+        if not (source or "").strip():
+            raise ValueError("Type a Hub repo id such as ORG/NAME, or the path of a checkpoint folder.")
+        kept = self.session_model(model_key).info["source"]
+        try:
+            loaded = self.models.load_from_hub(source.strip(), revision) if self.hub_only \
+                else self.models.load(source, revision)
+            return self._video_model(loaded, source.strip())
+        except (ValueError, CheckpointError) as error:
+            raise CheckpointError(f"{error}. Still using {kept}.") from None
+
+    def link_model(self, source: str | None, revision: str | None) -> LoadedModel:
+        """The Hub model a link names (never a folder of the server's), or the app's model."""
+        if not source:
+            return self.default
+        return self._video_model(self.models.load_from_hub(source, revision), source)
+
+    def radar_headline(self) -> str:
+        """The radar tab's model line."""
+        model = self.radar
+        kind = "a ConvLSTM that moves the rain along the motion it predicts" if model.forecast_head == "advection" \
+            else "the paper's ConvLSTM"
+        matched = ", its rain rates matched to the last frame's as S-PROG does" if model.probability_matching else ""
+        return (f"Rain radar, as in the paper: {model.context_frames} frames in, {model.horizon} out, with the "
+                f"bundled `checkpoints/radar` model ({kind}{matched}, {model.num_parameters():,} parameters, trained "
+                "on synthetic radar on a CPU; its model card compares it with optical flow and pysteps on real radar).")
+
+    def headline(self, model_key: str | None) -> str:
+        """The video tab's model line: the session's model, and the one beside it."""
+        loaded = self.session_model(model_key)
+        return headline_markdown(loaded.info, (ADVECTION_NAME, self.beside.info) if self.others(loaded) else None)
+
+    # --- how every request is made ------------------------------------------------------------
+
+    def _video(self, loaded: LoadedModel, frames: np.ndarray, horizon, *, context=None, notes=(),
+               progress: Progress = no_progress, folder: str | None = None) -> Shown:
+        return self._show(loaded.model, frames, horizon=horizon, context=context, notes=notes,
+                          others=self.others(loaded), progress=progress, folder=folder)
+
+    @staticmethod
+    def _show(model: EncoderForecaster, frames: np.ndarray, *, horizon=None, context=None, notes=(),
+              step_minutes: float | None = None, others=None, progress: Progress = no_progress,
+              folder: str | None = None) -> Shown:
+        comparison = compare(model, frames, context=context if context is not None else model.context_frames,
+                             horizon=horizon if horizon is not None else model.horizon, others=others,
+                             step_minutes=step_minutes, progress=progress)
+        comparison.notes[:0] = notes
+        return Shown(comparison, render(comparison, folder or scratch_folder(), progress=progress))
+
+    @staticmethod
+    def _video_model(loaded: LoadedModel, source: str) -> LoadedModel:
+        if loaded.model.scale != GRAY:
+            raise CheckpointError(f"{source} forecasts {loaded.model.scale.units}, not gray video frames; the radar "
+                                  "tab serves the radar model")
+        return loaded
+

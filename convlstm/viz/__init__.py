@@ -1,0 +1,2 @@
+"""Pictures of frames: GIF and WebM writers, labelled grids and side-by-side panels, the radar
+colour scale, plots of scores."""

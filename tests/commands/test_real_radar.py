@@ -1,0 +1,85 @@
+"""The real-radar evaluation: masked forecasts, the reference's rain amounts, and the full run."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convlstm.commands import real_radar
+from convlstm.data import composites
+from tests.helpers import synthetic_composite
+
+pysteps = pytest.importorskip("pysteps", reason="pysteps (requirements-dev.txt) is the reference implementation")
+DATA = Path(__file__).resolve().parents[3] / "shared" / "radar"
+
+
+def test_masked_forecasts_are_zero_outside_coverage():
+    from convlstm import load_model
+    from convlstm.core.checkpoint import RADAR_CHECKPOINT
+
+    rain, _ = synthetic_composite()
+    sample = composites.samples(rain, "synthetic")[0]
+    model = load_model(RADAR_CHECKPOINT, device="cpu")
+    seconds = {}
+    made = real_radar.forecasts({"ConvLSTM": model}, sample, seconds)
+    assert set(made) == {"ConvLSTM", "optical flow", "persistence", "pysteps LK", "pysteps S-PROG"}
+    for f in made.values():
+        assert f.shape == (15, 100, 100) and (f[:, ~sample.mask] == 0).all() and f.min() >= 0
+    assert set(seconds) >= {"ConvLSTM", "optical flow", "persistence"}
+
+
+def test_with_amounts_of_keeps_the_placement_and_takes_the_reference_amounts():
+    rng = np.random.default_rng(1)
+
+    def rain(wet, scale):  # mm/h, 0.1 and more where wet: the dBZ scale has nothing below 0 dBZ (0.04 mm/h)
+        return np.where(rng.random((3, 30, 40)) < wet, 0.1 + rng.gamma(0.6, scale, (3, 30, 40)), 0).astype(np.float32)
+    forecast, reference = rain(0.6, 2.0), rain(0.4, 4.0)
+    placed = real_radar.with_amounts_of(forecast, reference)
+    for k in range(3):  # each frame on its own
+        np.testing.assert_allclose(np.sort(placed[k].ravel()), np.sort(reference[k].ravel()), rtol=1e-5, atol=1e-6)
+        for threshold in (0.5, 2.0, 5.0):  # the same rain area at every threshold
+            assert (placed[k] > threshold).sum() == (reference[k] > threshold).sum()
+        wetter = forecast[k].ravel().argsort(kind="stable")
+        assert (np.diff(placed[k].ravel()[wetter]) >= -1e-6).all()  # the forecast's order of its pixels kept
+    sparse = rain(0.2, 2.0)  # fewer wet pixels than the reference: they take its heaviest values, the rest stays dry
+    placed = real_radar.with_amounts_of(sparse, reference)
+    assert (placed[sparse == 0] == 0).all() and ((placed > 0).sum((1, 2)) == (sparse > 0).sum((1, 2))).all()
+    np.testing.assert_allclose(placed.max((1, 2)), reference.max((1, 2)), rtol=1e-5)
+
+
+def test_the_evaluation_scores_the_model_at_the_references_amounts():
+    from convlstm import load_model
+    from convlstm.core.checkpoint import RADAR_CHECKPOINT
+
+    rain, _ = synthetic_composite()
+    found = composites.samples(rain, "synthetic")[:2]
+    results = real_radar.evaluate({"ConvLSTM": load_model(RADAR_CHECKPOINT, device="cpu")}, found)
+    same = results["at_reference_amounts"]
+    assert (same["model"], same["reference"]) == ("ConvLSTM", real_radar.REFERENCE)
+    placed = f"ConvLSTM at {real_radar.REFERENCE}'s rain amounts"
+    assert list(same["methods"]) == [real_radar.REFERENCE, placed] and list(same["by_source"]) == ["synthetic"]
+    assert same["methods"][real_radar.REFERENCE] == results["methods"][real_radar.REFERENCE]  # the reference as it is
+    row = f"| all 2 | {placed} | {same['methods'][placed]['mean']['csi@0.5']:.3f} |"
+    assert row in real_radar.summary_table(results)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DATA.is_dir(), reason="the real radar composites (shared/radar beside the repo) are absent")
+def test_the_evaluation_command_on_the_real_composites(tmp_path):
+    from convlstm import load_model
+    from convlstm.core.checkpoint import RADAR_CHECKPOINT
+
+    out = tmp_path / "real.json"
+    real_radar.main(["--data", str(DATA), "--out", str(out)])
+    results = json.loads(out.read_text())
+    assert results["samples"] == 67
+    assert {part["samples"] for part in results["by_source"].values()} == {24, 19}
+    means = {name: r["mean"]["csi@0.5"] for name, r in results["methods"].items()}
+    assert [name for name in means if name.startswith("ConvLSTM")] == \
+        ["ConvLSTM", f"ConvLSTM {'without' if load_model(RADAR_CHECKPOINT).probability_matching else 'with'} "
+                     "probability matching"]  # the bundled model, and switched the other way
+    assert means["pysteps S-PROG"] > means["persistence"]  # the reference beats the trivial forecast
+    assert set(results["at_reference_amounts"]["by_source"]) == set(results["by_source"])
+    assert out.with_suffix(".md").is_file() and out.with_suffix(".png").is_file()
+    assert len(list(tmp_path.glob("real_*.png"))) == 3  # one picture per source

@@ -1,0 +1,135 @@
+"""A comparison drawn for people: the animation, the lead-time grid, the downloads and the shared GIF."""
+
+import os
+import time
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from convlstm import EncoderForecaster
+from convlstm.data import synthetic_radar
+from convlstm.scoring.compare import compare
+from convlstm.serve import pictures, requests
+from convlstm.viz import colors, render
+from tests.helpers import frames_of
+
+
+def test_render_writes_readable_files(model, sequence, tmp_path):
+    c = compare(model, sequence, context=10, horizon=10)
+    out = pictures.render(c, tmp_path / "out")
+    for path in (out.animation, out.grid, *out.downloads):
+        assert path.parent == tmp_path / "out" and path.stat().st_size > 0
+    if out.animation.suffix == ".webm":
+        capture = cv2.VideoCapture(str(out.animation))
+        count = 0
+        while capture.grab():
+            count += 1
+        assert count == 20  # 10 input frames, then 10 forecast frames
+    else:
+        assert Image.open(out.animation).n_frames == 20
+    grid = Image.open(out.grid)
+    # now + 10 columns; rows truth, ConvLSTM, optical flow (persistence is the "now" column held)
+    assert grid.format == "PNG" and grid.width > 11 * 64 and 3 * 64 < grid.height < 5 * 64
+    np.testing.assert_array_equal(np.load(out.forecast_npy), c.forecasts["ConvLSTM"])
+    gif = Image.open(out.forecast_gif)
+    assert gif.n_frames == 10 or len(np.unique(c.forecasts["ConvLSTM"])) == 1  # GIF merges equal frames
+
+
+def test_grid_has_a_truth_row_only_with_truth(model, sequence):
+    with_truth = pictures.lead_time_grid(compare(model, sequence, context=10, horizon=5))
+    without = pictures.lead_time_grid(compare(model, sequence[:10], context=10, horizon=5))
+    rows = (with_truth.shape[0] - without.shape[0]) / (64 * 3 + 2)  # cells of 64 px × scale 3, gap 2
+    assert rows == pytest.approx(1)
+
+
+def test_models_beside_the_convlstm_get_a_grid_row_and_an_animation_panel(model, sequence, tmp_path):
+    alone = compare(model, sequence, context=10, horizon=5)
+    beside = compare(model, sequence, context=10, horizon=5, others={"second": model})
+    assert list(beside.forecasts) == ["ConvLSTM", "second", "optical flow", "persistence"]
+    np.testing.assert_array_equal(beside.forecasts["second"], beside.forecasts["ConvLSTM"])
+    assert set(beside.scores) == set(beside.forecasts)
+    rows = (pictures.lead_time_grid(beside).shape[0] - pictures.lead_time_grid(alone).shape[0]) / (64 * 3 + 2)
+    assert rows == pytest.approx(1)
+    wide, narrow = (Image.open(pictures.render(c, tmp_path / name).comparison_gif)
+                    for name, c in (("beside", beside), ("alone", alone)))
+    assert wide.width - narrow.width >= 128  # one more panel of about 128 px
+    assert wide.width == 4 * 128 + 3 * render.GAP  # four panels share the animation's 512 px
+
+
+def test_wider_room_enlarges_the_panels_a_whole_number_of_times(model, sequence, tmp_path):
+    c = compare(model, sequence, context=10, horizon=5)  # three panels of 64-px frames
+    for width, panel in ((512, 128), (620, 192), (200, 64), (150, 50)):  # 2×, 3×, as they are, shrunk
+        shown = Image.open(pictures.render(c, tmp_path / str(width), width=width).comparison_gif)
+        assert shown.width == 3 * panel + 2 * render.GAP
+
+
+def test_a_colour_scale_is_animated_as_the_gif_that_keeps_its_palette(tmp_path):
+    model = EncoderForecaster(frame_size=40, patch_size=4, hidden_channels=[4], kernel_size=3, context_frames=3,
+                              horizon=2, value_transform="dbz60", step_minutes=5).eval()
+    c = compare(model, synthetic_radar.radar(1, seed=1, frames=5, size=40)[0], context=3, horizon=2)
+    out = pictures.render(c, tmp_path)
+    assert out.animation == out.comparison_gif  # not video, whose 4:2:0 colour would smear one-pixel cells
+
+
+def test_big_uploads_are_shrunk_for_display(model, tmp_path):
+    frames = np.random.default_rng(1).random((4, 300, 500), dtype=np.float32)
+    c = compare(model, frames, context=3, horizon=2)
+    out = pictures.render(c, tmp_path)
+    assert np.load(out.forecast_npy).shape == (2, 300, 500)  # the download keeps full size
+    assert Image.open(out.grid).width < 1400
+
+
+def test_radar_comparison_renders_in_reflectivity_colours_with_a_legend(tmp_path):
+    model = EncoderForecaster(frame_size=40, patch_size=4, hidden_channels=[4], kernel_size=3, context_frames=3,
+                              horizon=4, value_transform="dbz60", step_minutes=6).eval()
+    frames = synthetic_radar.radar(1, seed=1, frames=6, size=40)[0]  # mm/h: 3 in, 3 of the 4 lead times have truth
+    c = compare(model, frames, context=3, horizon=4)
+    assert c.lead_labels() == ["+6 min", "+12 min", "+18 min", "+24 min"]
+    assert any("+6 min to +18 min" in n for n in c.notes)
+    out = pictures.render(c, tmp_path)
+    np.testing.assert_array_equal(np.load(out.forecast_npy), c.forecasts["ConvLSTM"])  # mm/h, as given
+    grid = np.asarray(Image.open(out.grid).convert("RGB"))
+    legend = colors.legend_image()
+    assert grid.shape[1] >= legend.shape[1]
+    colours = {tuple(rgb) for _, rgb in colors.REFLECTIVITY_COLORS}
+    assert colours & {tuple(p) for p in grid.reshape(-1, 3)}  # rain drawn in the reflectivity scale
+    bottom = grid[-legend.shape[0]:]
+    left = (grid.shape[1] - legend.shape[1]) // 2
+    np.testing.assert_array_equal(bottom[:, left:left + legend.shape[1]], legend)
+
+
+def test_scratch_folder_removes_old_folders(tmp_path):
+    old = tmp_path / "old"
+    old.mkdir()
+    stale = time.time() - pictures.SCRATCH_MAX_AGE_S - 10
+    os.utime(old, (stale, stale))
+    fresh = pictures.scratch_folder(tmp_path)
+    assert fresh.is_dir() and fresh.parent == tmp_path and not old.exists()
+    assert pictures.scratch_folder(tmp_path) != fresh
+
+
+def test_colour_pages_share_one_small_palette(tmp_path):
+    model = EncoderForecaster(frame_size=40, patch_size=4, hidden_channels=[4], kernel_size=3, context_frames=3,
+                              horizon=4, value_transform="dbz60", step_minutes=6).eval()
+    c = compare(model, synthetic_radar.radar(1, seed=1, frames=7, size=40)[0], context=3, horizon=4)
+    out = pictures.render(c, tmp_path)
+    frames = np.stack(frames_of(out.comparison_gif))
+    assert len(frames) == 3 + 4  # the input, then each lead time
+    assert len(np.unique(frames.reshape(-1, 3), axis=0)) <= pictures.GIF_COLOURS
+    assert frames.shape[1] > 40 and frames.shape[2] > 4 * 40  # labels, four panels, the colour legend
+
+
+def test_render_puts_the_side_by_side_gif_first_among_the_downloads(tmp_path):
+    model = EncoderForecaster(hidden_channels=[8], kernel_size=3).eval()
+    c = compare(model, requests.moving_mnist_sequence(3, 2, 20), context=10, horizon=10)
+    out = pictures.render(c, tmp_path)
+    assert [p.name for p in out.downloads] == [pictures.COMPARISON_GIF, "convlstm_forecast.npy",
+                                               "convlstm_forecast.gif"]
+    frames = frames_of(out.comparison_gif)
+    assert len(frames) == 20 and frames[0].shape[1] > 3 * 128  # ConvLSTM, optical flow, truth: about 128 px each
+    full = render.write_gif(np.stack(frames), tmp_path / "full.gif")  # the same pages at 256 levels
+    assert out.comparison_gif.stat().st_size < full.stat().st_size
+    if out.animation.suffix == ".gif":  # no WebM encoder here: the small GIF is the animation as well
+        assert out.animation == out.comparison_gif
