@@ -23,25 +23,27 @@ except ImportError:
 
 import argparse  # noqa: E402 (after the spaces import, on purpose)
 import importlib.util  # noqa: E402
+import inspect  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+import textwrap  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
-import pandas as pd  # noqa: E402
 
 from convlstm import CheckpointError  # noqa: E402
 from convlstm.core.values import GRAY, RAIN  # noqa: E402
 from convlstm.data import limits, mnist, rain, synthetic_radar  # noqa: E402
-from convlstm.scoring.compare import MAX_CONTEXT, MAX_HORIZON, SCORING, lead_time_scores, scores_table  # noqa: E402
+from convlstm.scoring.compare import MAX_CONTEXT, MAX_HORIZON  # noqa: E402
 from convlstm.serve import links, requests  # noqa: E402
-from convlstm.serve.pictures import scores_under_animation  # noqa: E402
-from convlstm.serve.requests import FIRST_DIGITS, FIRST_SEED, Backend, Shown  # noqa: E402
+from convlstm.serve.requests import FIRST_DIGITS, FIRST_SEED, Backend  # noqa: E402
+from convlstm.ui import panels  # noqa: E402
+from convlstm.ui.panels import forecast_panel, show, shown_on_page, video_or_gif  # noqa: E402
 
-PAGE = Path(requests.__file__).parent  # the page's style sheet and script
+PAGE = Path(panels.__file__).parent  # the page's style sheet and script
 CONCURRENCY = 2  # forecasts running at once; the rest wait in the queue (a CPU Space has 2 cores)
 GUIDE = """\
 # ConvLSTM Nowcast
@@ -77,30 +79,6 @@ if MCP:
 BACKEND = Backend(ARGS.model, ARGS.revision, hub_only=ARGS.hub_only)  # loads its models at launch, or when first used
 
 
-# --- what a forecast shows ----------------------------------------------------------------------
-
-
-def show(shown: Shown, notes: tuple[str, ...] = ()) -> tuple:
-    """The outputs of every forecast, in the order of forecast_panel's; ``notes`` go before the comparison's."""
-    comparison, files = shown.comparison, shown.files
-    headers, rows, best = scores_table(comparison)
-    digits = {h: "{:.1f}" if h.startswith("MSE/frame") else "{:.3f}" for h in headers[1:]}  # MSE/frame: ~100
-    styles = pd.DataFrame(rows, columns=headers).style.format(digits, na_rep="n/a")
-    for column, row in best.items():
-        styles = styles.apply(lambda s, r=row: ["font-weight: bold; background-color: #d9f2d9" if i == r else ""
-                                                for i in range(len(s))], subset=[column])
-    is_video = files.animation.suffix == ".webm"
-    return (
-        "\n".join(f"- {n}" for n in [*notes, *comparison.notes]),
-        str(files.animation) if is_video else None,
-        None if is_video else str(files.animation),
-        str(files.grid),
-        styles,
-        pd.DataFrame(lead_time_scores(comparison), columns=["lead time", "method", comparison.scoring.plot[1]]),
-        [str(p) for p in files.downloads],
-    )
-
-
 def answered(request, *args, progress) -> tuple:
     """A backend request's outputs, its errors as the message people see."""
     try:
@@ -110,11 +88,33 @@ def answered(request, *args, progress) -> tuple:
 
 
 # The docstrings of the endpoints below are their API and MCP descriptions: Gradio reads the first
-# paragraph and one line per parameter under Args:. gr.Progress() as a default is how gradio
-# injects the progress bar; model_key is the web session's model (a gr.State, not an API parameter).
+# paragraph, one line per parameter under Args: and the lines under Returns:, which `returning` adds.
+# gr.Progress() as a default is how gradio injects the progress bar; model_key is the web session's
+# model (a gr.State, not an API parameter).
+VIDEO_RETURNS = """
+notes (markdown); the animation (WebM: input, then each method beside the truth), or None
+the animation as a GIF where no WebM encoder works (else None); the lead-time grid (PNG)
+the mean scores per method (MSE/frame, SSIM; best in bold); MSE/frame by lead time
+downloads: forecast_comparison.gif (the side-by-side animation, to share), the ConvLSTM forecast as .npy and GIF
+"""
+RADAR_RETURNS = """
+notes (markdown); None (radar animations are GIFs, which keep the colour scale exact)
+the animation as a GIF (input, then each method beside the truth); the lead-time grid (PNG)
+the mean skill scores per method (CSI, POD, FAR, FSS, MSE, correlation; best in bold); CSI by lead time
+downloads: forecast_comparison.gif (the side-by-side animation), the ConvLSTM forecast (mm/h) as .npy and GIF
+"""
+
+
+def returning(outputs: str):
+    """An endpoint's docstring, completed with what it returns."""
+    def document(fn):
+        fn.__doc__ = inspect.cleandoc(fn.__doc__) + "\n\nReturns:" + textwrap.indent(outputs, "    ").rstrip()
+        return fn
+    return document
 
 
 @gpu
+@returning(VIDEO_RETURNS)
 def forecast_moving_mnist(seed: int, digits: int, horizon: int, model_key: str | None = None,
                           progress=gr.Progress()) -> tuple:  # noqa: B008
     """Forecast a Moving MNIST sequence with the ConvLSTM and, beside it, ConvLSTM+advection (one that moves the
@@ -129,16 +129,12 @@ def forecast_moving_mnist(seed: int, digits: int, horizon: int, model_key: str |
         horizon: how many frames to forecast, 1 to 20; lead times past the model's training horizon are extrapolation
         model_key: the web session's model; API and MCP calls use the app's model
 
-    Returns:
-        notes (markdown); the animation (WebM: input, then each method beside the truth), or None
-        the animation as a GIF where no WebM encoder works (else None); the lead-time grid (PNG)
-        the mean scores per method (MSE/frame, SSIM; best in bold); MSE/frame by lead time
-        downloads: forecast_comparison.gif (the side-by-side animation, to share), the ConvLSTM forecast as .npy and GIF
     """
     return answered(BACKEND.moving_mnist, seed, digits, horizon, model_key, progress=progress)
 
 
 @gpu
+@returning(VIDEO_RETURNS)
 def forecast_upload(files: list[str], context: int, horizon: int, model_key: str | None = None,
                     progress=gr.Progress()) -> tuple:  # noqa: B008
     """Forecast your own gray frame sequence with the ConvLSTM, ConvLSTM+advection and the optical-flow and
@@ -152,16 +148,12 @@ def forecast_upload(files: list[str], context: int, horizon: int, model_key: str
         horizon: how many frames to forecast, 1 to 20
         model_key: the web session's model; API and MCP calls use the app's model
 
-    Returns:
-        notes (markdown); the animation (WebM: input, then each method beside the truth), or None
-        the animation as a GIF where no WebM encoder works (else None); the lead-time grid (PNG)
-        the mean scores per method (MSE/frame, SSIM; best in bold); MSE/frame by lead time
-        downloads: forecast_comparison.gif (the side-by-side animation, to share), the ConvLSTM forecast as .npy and GIF
     """
     return answered(BACKEND.upload, files, context, horizon, model_key, progress=progress)
 
 
 @gpu
+@returning(RADAR_RETURNS)
 def forecast_radar(seed: int, intensity: float, motion: str, progress=gr.Progress()) -> tuple:  # noqa: B008
     """Nowcast a synthetic rain-radar loop with the radar ConvLSTM (5 frames 6 minutes apart in, 15 out,
     up to 90 minutes ahead) beside optical flow and persistence, scored with CSI, POD, FAR and FSS at
@@ -173,16 +165,12 @@ def forecast_radar(seed: int, intensity: float, motion: str, progress=gr.Progres
         motion: how the rain moves: translation, rotation, deformation or mixed
         progress: (set by the app)
 
-    Returns:
-        notes (markdown); None (radar animations are GIFs, which keep the colour scale exact)
-        the animation as a GIF (input, then each method beside the truth); the lead-time grid (PNG)
-        the mean skill scores per method (CSI, POD, FAR, FSS, MSE, correlation; best in bold); CSI by lead time
-        downloads: forecast_comparison.gif (the side-by-side animation), the ConvLSTM forecast (mm/h) as .npy and GIF
     """
     return answered(BACKEND.synthetic_radar, seed, intensity, motion, progress=progress)
 
 
 @gpu
+@returning(RADAR_RETURNS)
 def forecast_radar_upload(file: str, units: str, step_minutes: float = 6, progress=gr.Progress()) -> tuple:  # noqa: B008
     """Nowcast your own rain-radar loop with the radar ConvLSTM (its first 5 frames in, 15 out) beside
     optical flow and persistence, scored against the frames that follow.
@@ -193,11 +181,6 @@ def forecast_radar_upload(file: str, units: str, step_minutes: float = 6, progre
         step_minutes: minutes between the loop's frames, for the lead times shown (the model steps one frame at a time)
         progress: (set by the app)
 
-    Returns:
-        notes (markdown); None (radar animations are GIFs, which keep the colour scale exact)
-        the animation as a GIF (input, then each method beside the truth); the lead-time grid (PNG)
-        the mean skill scores per method (CSI, POD, FAR, FSS, MSE, correlation; best in bold); CSI by lead time
-        downloads: forecast_comparison.gif (the side-by-side animation), the ConvLSTM forecast (mm/h) as .npy and GIF
     """
     return answered(BACKEND.radar_upload, file, units, step_minutes, progress=progress)
 
@@ -223,11 +206,6 @@ def model_settings(model_key):
         gr.Slider(info=info)
 
 
-def video_or_gif(gif):
-    """Show the GIF player only when the animation came out as a GIF (no WebM encoder)."""
-    return gr.Video(visible=gif is None), gr.Image(visible=gif is not None)
-
-
 def share_text(seed, digits, horizon, model_key) -> str:
     """The share box: the forecast's link query, or why it has none."""
     return links.share_text(seed, digits, horizon, model_key, default_key=BACKEND.default.key)
@@ -235,12 +213,6 @@ def share_text(seed, digits, horizon, model_key) -> str:
 
 def random_seed() -> int:
     return random.randint(0, 99_999)
-
-
-def shown_on_page(values: tuple) -> list:
-    """A forecast's outputs for the page (not the API): the player that fits the animation shown."""
-    notes, video, gif, *rest = values
-    return [notes, gr.Video(value=video, visible=gif is None), gr.Image(value=gif, visible=gif is not None), *rest]
 
 
 # --- the first view, and links that reproduce a forecast ------------------------------------------
@@ -290,56 +262,6 @@ def link_forecast(link, progress=gr.Progress()):  # noqa: B008
     return [seed, digits, gr.Slider(value=horizon, info=horizon_info(loaded.key)), loaded.key, loaded.summary,
             BACKEND.headline(loaded.key), *shown_on_page(values),
             share_text(seed, digits, horizon, loaded.key)]
-
-
-def forecast_panel(scale, name: str, under_scores: list | None = None) -> list:
-    """The outputs of a forecast, laid out: notes, animation (video; a GIF for a colour scale or where no
-    WebM encoder works) beside the scores (and the unrendered components ``under_scores``, in a row under them),
-    the frame grid (at its natural size), the score by lead time beside the downloads. A scale with
-    more scores than fit beside the animation (radar's seven) has the plot beside the animation and
-    the scores in a row of their own under it. ``show`` fills the outputs in the order returned.
-    ``name`` prefixes their element ids (``name-scores``, ...), for tests and page styles."""
-    wide = scores_under_animation(scale)
-
-    def scores_table():
-        table = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id=f"{name}-scores",
-                             elem_classes="scores")
-        if under_scores:
-            with gr.Row(equal_height=True):
-                for component in under_scores:
-                    component.render()
-        return table
-
-    def lead_time_plot(**layout):
-        scoring = SCORING[scale.name]
-        title = scoring.plot[1]
-        better = "higher" if any("↑" in h for h, key in scoring.table.items() if key == scoring.plot[0]) else "lower"
-        return gr.LinePlot(x="lead time", y=title, color="method", label=f"{title} by lead time",
-                           y_title=f"{title} ({better} is better)", **layout)
-
-    notes = gr.Markdown(elem_id=f"{name}-notes")
-    with gr.Row():
-        with gr.Column(scale=3, min_width=300):
-            gr.Markdown("**Animation:** the input, then each forecast beside the truth (persistence holds the "
-                        "last input); **+k**: k frames after it", elem_classes="caption")
-            video = gr.Video(label="Animation", show_label=False, autoplay=True, loop=True, interactive=False,
-                             elem_id=f"{name}-animation", elem_classes="natural-size")
-            # No toolbar: on a phone it would cover the last panel's title; the GIF is among the downloads.
-            video_gif = gr.Image(label="Animation (GIF)", show_label=False, visible=False, interactive=False,
-                                 buttons=[], elem_id=f"{name}-animation-gif", elem_classes="natural-size")
-        with gr.Column(scale=2, min_width=280):
-            plot, scores = (lead_time_plot(), None) if wide else (None, scores_table())
-    if wide:
-        scores = scores_table()
-    grid = gr.Image(label="Frames by lead time", show_label=False, type="filepath", interactive=False,
-                    elem_id=f"{name}-grid", elem_classes="natural-size")
-    with gr.Row():
-        if not wide:
-            plot = lead_time_plot(scale=3)
-        downloads = gr.File(label=f"Downloads: the side-by-side animation (GIF, to share); the ConvLSTM forecast "
-                                  f"(.npy float32 frames, {scale.units}; animated GIF)",
-                            file_count="multiple", interactive=False, scale=2, elem_id=f"{name}-downloads")
-    return [notes, video, video_gif, grid, scores, plot, downloads]
 
 
 # --- the page ---------------------------------------------------------------------------------

@@ -1,0 +1,93 @@
+"""A forecast on the page: the panel of its outputs (notes, animation, scores, grid, plot, downloads)
+and how a request's answer fills it. The app lays the panels out; the backend makes the answers."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pandas as pd
+
+from ..scoring.compare import SCORING, lead_time_scores, scores_table
+from ..serve.pictures import scores_under_animation
+from ..serve.requests import Shown
+
+
+def show(shown: Shown, notes: tuple[str, ...] = ()) -> tuple:
+    """The outputs of every forecast, in the order of forecast_panel's; ``notes`` go before the comparison's."""
+    comparison, files = shown.comparison, shown.files
+    headers, rows, best = scores_table(comparison)
+    digits = {h: "{:.1f}" if h.startswith("MSE/frame") else "{:.3f}" for h in headers[1:]}  # MSE/frame: ~100
+    styles = pd.DataFrame(rows, columns=headers).style.format(digits, na_rep="n/a")
+    for column, row in best.items():
+        styles = styles.apply(lambda s, r=row: ["font-weight: bold; background-color: #d9f2d9" if i == r else ""
+                                                for i in range(len(s))], subset=[column])
+    is_video = files.animation.suffix == ".webm"
+    return (
+        "\n".join(f"- {n}" for n in [*notes, *comparison.notes]),
+        str(files.animation) if is_video else None,
+        None if is_video else str(files.animation),
+        str(files.grid),
+        styles,
+        pd.DataFrame(lead_time_scores(comparison), columns=["lead time", "method", comparison.scoring.plot[1]]),
+        [str(p) for p in files.downloads],
+    )
+
+
+def video_or_gif(gif):
+    """Show the GIF player only when the animation came out as a GIF (no WebM encoder)."""
+    return gr.Video(visible=gif is None), gr.Image(visible=gif is not None)
+
+
+def shown_on_page(values: tuple) -> list:
+    """A forecast's outputs for the page (not the API): the player that fits the animation shown."""
+    notes, video, gif, *rest = values
+    return [notes, gr.Video(value=video, visible=gif is None), gr.Image(value=gif, visible=gif is not None), *rest]
+
+
+def forecast_panel(scale, name: str, under_scores: list | None = None) -> list:
+    """The outputs of a forecast, laid out: notes, animation (video; a GIF for a colour scale or where no
+    WebM encoder works) beside the scores (and the unrendered components ``under_scores``, in a row under them),
+    the frame grid (at its natural size), the score by lead time beside the downloads. A scale with
+    more scores than fit beside the animation (radar's seven) has the plot beside the animation and
+    the scores in a row of their own under it. ``show`` fills the outputs in the order returned.
+    ``name`` prefixes their element ids (``name-scores``, ...), for tests and page styles."""
+    wide = scores_under_animation(scale)
+
+    def scores_table():
+        table = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id=f"{name}-scores",
+                             elem_classes="scores")
+        if under_scores:
+            with gr.Row(equal_height=True):
+                for component in under_scores:
+                    component.render()
+        return table
+
+    def lead_time_plot(**layout):
+        scoring = SCORING[scale.name]
+        title = scoring.plot[1]
+        better = "higher" if any("↑" in h for h, key in scoring.table.items() if key == scoring.plot[0]) else "lower"
+        return gr.LinePlot(x="lead time", y=title, color="method", label=f"{title} by lead time",
+                           y_title=f"{title} ({better} is better)", **layout)
+
+    notes = gr.Markdown(elem_id=f"{name}-notes")
+    with gr.Row():
+        with gr.Column(scale=3, min_width=300):
+            gr.Markdown("**Animation:** the input, then each forecast beside the truth (persistence holds the "
+                        "last input); **+k**: k frames after it", elem_classes="caption")
+            video = gr.Video(label="Animation", show_label=False, autoplay=True, loop=True, interactive=False,
+                             elem_id=f"{name}-animation", elem_classes="natural-size")
+            # No toolbar: on a phone it would cover the last panel's title; the GIF is among the downloads.
+            video_gif = gr.Image(label="Animation (GIF)", show_label=False, visible=False, interactive=False,
+                                 buttons=[], elem_id=f"{name}-animation-gif", elem_classes="natural-size")
+        with gr.Column(scale=2, min_width=280):
+            plot, scores = (lead_time_plot(), None) if wide else (None, scores_table())
+    if wide:
+        scores = scores_table()
+    grid = gr.Image(label="Frames by lead time", show_label=False, type="filepath", interactive=False,
+                    elem_id=f"{name}-grid", elem_classes="natural-size")
+    with gr.Row():
+        if not wide:
+            plot = lead_time_plot(scale=3)
+        downloads = gr.File(label=f"Downloads: the side-by-side animation (GIF, to share); the ConvLSTM forecast "
+                                  f"(.npy float32 frames, {scale.units}; animated GIF)",
+                            file_count="multiple", interactive=False, scale=2, elem_id=f"{name}-downloads")
+    return [notes, video, video_gif, grid, scores, plot, downloads]
