@@ -36,10 +36,12 @@ def training_step(forward: Callable, model: torch.nn.Module, optimizer: torch.op
     """One optimisation step on ``batch`` (B, context + horizon, H, W) in [0, 1]; returns the loss
     as a device tensor (reading it is the caller's choice of when to synchronise).
 
-    ``forward(context, horizon, targets=, teacher_forcing=)`` is the model's forward (or DDP's)
-    itself; ``config`` is a ``TrainConfig`` (context_frames, horizon, loss,
-    grad_clip, channels_last). Gradients are set to None first, so inside a capture the backward
-    writes fresh gradient buffers that every replay overwrites."""
+    ``forward(context, horizon, targets=, teacher_forcing=, context_logits=)`` is the model's
+    forward (or DDP's) itself; ``config`` is a ``TrainConfig`` (context_frames, horizon, loss,
+    supervise_context, grad_clip, channels_last). With ``supervise_context`` the loss is the mean
+    over every next-frame prediction, frames 2..context+horizon, as OpenSTL's. Gradients are set
+    to None first, so inside a capture the backward writes fresh gradient buffers that every
+    replay overwrites."""
     frames = batch[:, :, None]  # (B, T, 1, H, W)
     context = frames[:, :config.context_frames]
     targets = frames[:, config.context_frames:config.context_frames + config.horizon]
@@ -47,7 +49,10 @@ def training_step(forward: Callable, model: torch.nn.Module, optimizer: torch.op
         context = context.contiguous()
     optimizer.zero_grad(set_to_none=True)
     with torch.autocast(batch.device.type, dtype=torch.bfloat16, enabled=bf16):
-        logits = forward(context, config.horizon, targets=targets, teacher_forcing=teacher_forcing)
+        logits = forward(context, config.horizon, targets=targets, teacher_forcing=teacher_forcing,
+                         context_logits=config.supervise_context)
+    if config.supervise_context:  # logits for frames 2..T+horizon: the context's next frames, then the forecast
+        targets = frames[:, 1:config.context_frames + config.horizon]
     loss = loss_fn(logits, targets, config.loss)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)  # on the device: no sync

@@ -46,6 +46,10 @@ class TrainConfig:
     # optimisation
     loss: str = _flag("bce", "per-pixel binary cross-entropy on logits (paper) or MSE on probabilities",
                       choices=LOSSES)
+    supervise_context: bool = _flag(False, "also supervise the encoder's next-frame predictions of context frames "
+                                           "2..T through the same head, as OpenSTL's loss over all 19 next frames "
+                                           "(pixel head; one more 1×1 head call per context frame; it learns faster "
+                                           "per step: BENCHMARKS.md, Learning per step)")
     lr: float = _flag(1e-3, "peak learning rate (AdamW)")
     weight_decay: float = _flag(0.0, "AdamW weight decay")
     batch_size: int = _flag(16, "sequences per step per process")
@@ -93,6 +97,9 @@ class TrainConfig:
         self.horizon = self.horizon or default_horizon
         if not 0 <= self.teacher_forcing_start <= 1:
             raise ValueError(f"teacher_forcing_start is a probability, got {self.teacher_forcing_start}")
+        if self.supervise_context and self.forecast_head != "pixels":
+            raise ValueError("--supervise-context predicts context frames through the pixel head; the advection "
+                             "head moves the last context frame, which the encoder has not read at those steps")
         if self.data_chunk < 1:
             raise ValueError(f"data_chunk must be at least 1, got {self.data_chunk}")
         if self.cuda_graph and self.compile == "model":

@@ -44,6 +44,11 @@ class EncoderForecaster(
     (Moving MNIST); ``probability_matching`` asks ``convlstm.forecast`` to give every forecast
     frame the last input frame's distribution of values (``probability_matched``), as the field's
     extrapolation nowcasts do.
+
+    ``context_logits=True`` also returns the next-frame predictions over the context, the head on the
+    encoder's states after frames 1..T-1: logits (B, T-1 + horizon, C, H, W) for frames 2..T+horizon,
+    so that training can supervise every next frame, the context's too (pixel head only: the advection
+    head moves the last context frame, which the encoder has not read at the earlier steps).
     """
 
     def __init__(
@@ -109,13 +114,22 @@ class EncoderForecaster(
         horizon: int,
         targets: torch.Tensor | None = None,
         teacher_forcing: float | torch.Tensor = 0.0,
+        context_logits: bool = False,
     ) -> torch.Tensor:
         self._check(frames, horizon)
+        if context_logits and self.forecast_head != "pixels":
+            raise ValueError("context_logits needs the pixel head: the advection head moves the last context "
+                             "frame, which the encoder has not read at the earlier steps")
         B, T, C, H, W = frames.shape
         p = self.patch_size
         x = F.pixel_unshuffle(frames.flatten(0, 1), p).unflatten(0, (B, T))  # (B, T, C·p², H/p, W/p)
 
-        _, states = self.encoder(x)
+        states = self.encoder.initial_states(B, x.shape[-2:], x)
+        seen = []  # with context_logits: the head's next-frame predictions over the context, frames 2..T
+        for t in range(T):
+            states = self.encoder.step(x[:, t], states)
+            if context_logits and t < T - 1:
+                seen.append(self.head(torch.cat([h for h, _ in states], dim=1)))
 
         use_truth = None
         # teacher_forcing may be a 0-d device tensor (a CUDA-graphed training step): then always draw,
@@ -139,8 +153,8 @@ class EncoderForecaster(
                 previous = torch.sigmoid(out)
                 if use_truth is not None:
                     previous = torch.where(use_truth[:, k], truth[:, k], previous)
-        logits = torch.stack(logits, dim=1)  # (B, horizon, C·p², h, w)
-        return F.pixel_shuffle(logits.flatten(0, 1), p).unflatten(0, (B, horizon))  # (B, horizon, C, H, W)
+        logits = torch.stack(seen + logits, dim=1)  # (B, [T-1 +] horizon, C·p², h, w)
+        return F.pixel_shuffle(logits.flatten(0, 1), p).unflatten(0, (B, -1))  # (B, [T-1 +] horizon, C, H, W)
 
     def _check(self, frames: torch.Tensor, horizon: int) -> None:
         if frames.dim() != 5:

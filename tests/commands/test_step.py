@@ -8,6 +8,7 @@ is the CUDA test at the end, skipped without one. (That the model's forward take
 probability as a tensor is in tests/core/test_model.py.)
 """
 
+import copy
 import json
 
 import pytest
@@ -148,3 +149,28 @@ def test_on_a_gpu_each_replay_is_the_eager_step():
     assert graph_losses == pytest.approx(eager_losses, rel=1e-4)
     for a, b in zip(graph_params, eager_params, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_supervising_the_context_adds_the_encoders_next_frame_predictions_to_the_loss():
+    from convlstm.commands.losses import loss_fn
+    from convlstm.commands.step import make_optimizer, training_step
+    from convlstm.commands.train import make_model, parse_args
+
+    config = parse_args(["--hidden-channels", "8", "--kernel-size", "3", "--autoregressive", "--supervise-context",
+                         "--loss", "mse"])
+    torch.manual_seed(0)
+    model = make_model(config)
+    batch = torch.rand(2, 20, 64, 64)
+    frames = batch[:, :, None]
+    before = copy.deepcopy(model)
+    with torch.no_grad():
+        logits = before(frames[:, :10], 10, targets=frames[:, 10:], context_logits=True)
+        plain = before(frames[:, :10], 10)
+    assert logits.shape == (2, 19, 1, 64, 64)  # frames 2..20, as OpenSTL's 19 next-frame predictions
+    torch.testing.assert_close(logits[:, 9:], plain, rtol=0, atol=0)  # the forecast is the forecast
+    expected = loss_fn(logits, frames[:, 1:], "mse")
+    optimizer = make_optimizer(model, config, torch.device("cpu"), graphed=False)
+    loss = training_step(model, model, optimizer, batch, 0.0, config, bf16=False)
+    assert float(loss) == pytest.approx(float(expected), rel=1e-5)
+    assert float(loss) != pytest.approx(float(loss_fn(plain, frames[:, 10:], "mse")), rel=1e-3)

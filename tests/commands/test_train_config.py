@@ -44,3 +44,9 @@ def test_no_flags_is_the_default_config_and_every_flag_sets_its_field():
 def test_configs_that_cannot_train_are_refused(fields, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**fields)
+
+
+def test_the_context_can_be_supervised_only_through_the_pixel_head():
+    assert parse_args(["--autoregressive", "--supervise-context"]).supervise_context
+    with pytest.raises(ValueError, match="pixel head"):
+        parse_args(["--supervise-context", "--forecast-head", "advection"])

@@ -31,8 +31,8 @@ def test_the_call_trains_two_candidates_keeps_one_going_and_unpacks_into_evaluat
     result, out = run(tmp_path, "--part-mib", "10")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     files = {p.name: p for p in out.iterdir()}
-    assert set(files) == {"candidate_a.json", "candidate_a.part1.safetensors", "candidate_a.part2.safetensors",
-                          "candidate_b.json", "candidate_b.part1.safetensors", "candidate_b.part2.safetensors",
+    assert set(files) == {"context_loss.json", "context_loss.part1.safetensors", "context_loss.part2.safetensors",
+                          "forecast_loss.json", "forecast_loss.part1.safetensors", "forecast_loss.part2.safetensors",
                           "speed.json", "run.log"}
     assert all(p.stat().st_size <= 10 * 2**20 for p in files.values())
 
@@ -43,12 +43,14 @@ def test_the_call_trains_two_candidates_keeps_one_going_and_unpacks_into_evaluat
 
     log = files["run.log"].read_text()
     assert "(validation MSE/frame);" in log and "trains on" in log  # compared, one stopped
-    for name in ("candidate_a", "candidate_b"):
+    for name, dense in (("context_loss", True), ("forecast_loss", False)):
         packed = json.loads(files[f"{name}.json"].read_text())
         assert {"config.json", "training.json", "training_log.jsonl"} <= set(packed)
-        assert packed["training.json"]["config"]["init_from"] == "checkpoints/moving-mnist"
+        config = packed["training.json"]["config"]
+        assert config["init_from"] is None and config["hidden_channels"] == [128, 64, 64]  # the paper's, from scratch
+        assert config["supervise_context"] == dense
         assert packed["training.json"]["config"]["eval_at_minutes"] == [pytest.approx(0.001 / 60, abs=1e-4)]
-    assert log.rstrip().endswith("candidate_b.part2.safetensors run.log speed.json")  # the summary, last
+    assert log.rstrip().endswith("forecast_loss.part2.safetensors run.log speed.json")  # the summary, last
     assert "| best validation MSE/frame |" in log
 
     # Afterwards, on the CPU: checkpoint folders, their evaluations and cards, the run's records kept.
@@ -57,7 +59,7 @@ def test_the_call_trains_two_candidates_keeps_one_going_and_unpacks_into_evaluat
                              "--n", "8", "--records", str(tmp_path / "records")], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=600)
     assert unpack.returncode == 0, unpack.stdout[-3000:] + unpack.stderr[-3000:]
-    for name in ("candidate_a", "candidate_b"):
+    for name in ("context_loss", "forecast_loss"):
         folder = tmp_path / "runs" / name
         assert {"config.json", "model.safetensors", "training.json", "training_log.jsonl", "evaluation.json",
                 "evaluation_3digits.json", "README.md", "predictions.png"} <= {p.name for p in folder.iterdir()}
