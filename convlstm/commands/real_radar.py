@@ -18,20 +18,19 @@ from pathlib import Path
 import numpy as np
 
 from ..core.checkpoint import load_model
-from ..core.inference import matching_switched, probability_matched
+from ..core.inference import matching_switched
 from ..core.model import EncoderForecaster
-from ..core.values import from_unit, to_unit
 from ..data.composites import CONTEXT, HORIZON, SOURCES, STEP_MINUTES, Sample, all_samples
 from ..scoring import compare, metrics
-from ..scoring.compare import lead_label
-from ..scoring.reference import pysteps_forecasts
+from ..scoring.compare import lead_label, with_amounts_of
+from ..scoring.reference import SPROG, pysteps_forecasts
 from ..viz import render
 from ..viz.colors import colorize
 from ..viz.plots import csi_plot
 from .radar_eval import table_like_paper
 from .reports import markdown_table
 
-REFERENCE = "pysteps S-PROG"  # the nowcast to beat; the first model is also scored at its rain amounts
+REFERENCE = SPROG  # the nowcast to beat; the first model is also scored at its rain amounts
 
 
 # --- evaluation -----------------------------------------------------------------------------------
@@ -53,15 +52,6 @@ def forecasts(models: dict[str, EncoderForecaster], sample: Sample, seconds: dic
     seconds["pysteps LK + S-PROG, together"] = (seconds.get("pysteps LK + S-PROG, together", 0.0)
                                                 + time.process_time() - begin)
     return {name: np.where(sample.mask, f, 0.0).astype(np.float32) for name, f in out.items()}
-
-
-def with_amounts_of(forecast: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """``forecast`` (K, H, W) mm/h given, frame by frame, the values of ``reference`` by rank: where the
-    forecast puts rain, with exactly as much of it as the reference has (less only where the forecast is
-    dry). Scored beside the reference, it compares placement at the same rain area in every frame, since
-    CSI and FAR alone reward a larger or a smaller area. Not a forecast anyone could issue alone."""
-    placed = probability_matched(to_unit(forecast)[None], to_unit(reference)[None])[0]
-    return from_unit(placed).astype(np.float32)
 
 
 def evaluate(models: dict[str, EncoderForecaster], all_: list[Sample]) -> dict:

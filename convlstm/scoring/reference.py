@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+LK, SPROG = "pysteps LK", "pysteps S-PROG"
+MIN_FRAMES = 3  # S-PROG's AR(2) needs the last three frames
+
 
 def pysteps_forecasts(context_mm_h: np.ndarray, horizon: int) -> dict[str, np.ndarray]:
     """pysteps' Lucas–Kanade motion with semi-Lagrangian extrapolation of the last field, and S-PROG
@@ -16,11 +19,11 @@ def pysteps_forecasts(context_mm_h: np.ndarray, horizon: int) -> dict[str, np.nd
 
     threshold = 0.1  # mm/h: below is no rain, as in pysteps' examples
     db, meta = transformation.dB_transform(context_mm_h, threshold=threshold, zerovalue=-15.0)
-    velocity = motion.get_method("LK")(db[-3:])
+    velocity = motion.get_method("LK")(db[-MIN_FRAMES:])
     extrapolated = nowcasts.get_method("extrapolation")(context_mm_h[-1], velocity, horizon,
                                                         extrap_kwargs={"outval": 0.0})
-    sprog = nowcasts.get_method("sprog")(db[-3:], velocity, horizon, n_cascade_levels=6, ar_order=2,
+    sprog = nowcasts.get_method("sprog")(db[-MIN_FRAMES:], velocity, horizon, n_cascade_levels=6, ar_order=2,
                                          precip_thr=meta["threshold"])
     sprog, _ = transformation.dB_transform(sprog, meta, inverse=True)
     return {name: np.nan_to_num(f, nan=0.0).clip(0, None).astype(np.float32)
-            for name, f in (("pysteps LK", extrapolated), ("pysteps S-PROG", sprog))}
+            for name, f in ((LK, extrapolated), (SPROG, sprog))}

@@ -29,25 +29,6 @@ def test_masked_forecasts_are_zero_outside_coverage():
     assert set(seconds) >= {"ConvLSTM", "optical flow", "persistence"}
 
 
-def test_with_amounts_of_keeps_the_placement_and_takes_the_reference_amounts():
-    rng = np.random.default_rng(1)
-
-    def rain(wet, scale):  # mm/h, 0.1 and more where wet: the dBZ scale has nothing below 0 dBZ (0.04 mm/h)
-        return np.where(rng.random((3, 30, 40)) < wet, 0.1 + rng.gamma(0.6, scale, (3, 30, 40)), 0).astype(np.float32)
-    forecast, reference = rain(0.6, 2.0), rain(0.4, 4.0)
-    placed = real_radar.with_amounts_of(forecast, reference)
-    for k in range(3):  # each frame on its own
-        np.testing.assert_allclose(np.sort(placed[k].ravel()), np.sort(reference[k].ravel()), rtol=1e-5, atol=1e-6)
-        for threshold in (0.5, 2.0, 5.0):  # the same rain area at every threshold
-            assert (placed[k] > threshold).sum() == (reference[k] > threshold).sum()
-        wetter = forecast[k].ravel().argsort(kind="stable")
-        assert (np.diff(placed[k].ravel()[wetter]) >= -1e-6).all()  # the forecast's order of its pixels kept
-    sparse = rain(0.2, 2.0)  # fewer wet pixels than the reference: they take its heaviest values, the rest stays dry
-    placed = real_radar.with_amounts_of(sparse, reference)
-    assert (placed[sparse == 0] == 0).all() and ((placed > 0).sum((1, 2)) == (sparse > 0).sum((1, 2))).all()
-    np.testing.assert_allclose(placed.max((1, 2)), reference.max((1, 2)), rtol=1e-5)
-
-
 def test_the_evaluation_scores_the_model_at_the_references_amounts():
     from convlstm import load_model
     from convlstm.core.checkpoint import RADAR_CHECKPOINT
