@@ -68,7 +68,7 @@ def write_radar_example(data: Path, out: Path) -> None:
     from convlstm.data import composites
 
     source = composites.SOURCES[0]  # FMI 2016-09-28
-    rain = composites.block_average(composites.read_source(data, source), source.block)
+    rain = composites.read_source(data, source).rain
     sample = next(s for s in composites.samples(rain, source.name) if s.start == RADAR_START)  # the wettest
     out.mkdir(parents=True, exist_ok=True)
     path = out / RADAR_EXAMPLE

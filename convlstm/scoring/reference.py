@@ -1,6 +1,6 @@
 """The field's reference nowcasts, from pysteps: Lucas–Kanade extrapolation and S-PROG.
 
-Needs pysteps (an optional extra: ``pip install -r requirements-dev.txt``).
+Needs pysteps (an optional extra: ``pip install -r requirements-radar.txt``).
 """
 
 from __future__ import annotations

@@ -3,14 +3,13 @@
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from convlstm.commands import real_radar
 from convlstm.data import composites
 from tests.helpers import synthetic_composite
 
-pysteps = pytest.importorskip("pysteps", reason="pysteps (requirements-dev.txt) is the reference implementation")
+pysteps = pytest.importorskip("pysteps", reason="pysteps (requirements-radar.txt) is the reference implementation")
 DATA = Path(__file__).resolve().parents[3] / "shared" / "radar"
 
 

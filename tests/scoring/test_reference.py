@@ -6,7 +6,7 @@ import pytest
 
 from convlstm.scoring import metrics
 
-pysteps = pytest.importorskip("pysteps", reason="pysteps (requirements-dev.txt) is the reference implementation")
+pysteps = pytest.importorskip("pysteps", reason="pysteps (requirements-radar.txt) is the reference implementation")
 
 
 def test_categorical_scores_and_fss_equal_pysteps_verification():
