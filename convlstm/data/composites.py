@@ -457,6 +457,55 @@ class Composite:
         return (f"Radar data: {CREDITS.get(self.provider, self.provider)}; modified (rain rate, "
                 + (f"{self.block}×{self.block} pixels averaged, " if self.block > 1 else "") + "one window cut)")
 
+    def place(self, window: Sample) -> Place:
+        return Place(window.top, window.left, self.rain.shape[1:], self.block,
+                     self.pixel_km * self.block if self.pixel_km else None, tuple(self.times), self.step_minutes,
+                     self.provider, self.credit)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where and when a window of a composite lies: what its forecast shows besides the frames."""
+    top: int  # the window's top-left corner on the composite's grid (the model's, after block averaging)
+    left: int
+    grid: tuple[int, int]  # (H, W) of that grid: the corner can go from (0, 0) to (H − size, W − size)
+    block: int  # the files' pixels averaged per side of one pixel of the grid
+    pixel_km: float | None  # one pixel of the grid, where the files say
+    times: tuple[datetime, ...]  # UTC, every frame's
+    step_minutes: int
+    provider: str
+    credit: str  # whose data it is, on what terms, and how it was changed
+    size: int = SIZE
+
+    @property
+    def now(self) -> datetime:
+        """When the last input frame was taken."""
+        return self.times[min(CONTEXT, len(self.times)) - 1]
+
+
+def save_window(path: str | Path, window: Sample, place: Place, title: str) -> Path:
+    """A window and its place as an .npz whose array ``frames`` any radar upload reads (mm/h, 0 outside coverage,
+    rounded to 0.01 mm/h, far below any threshold), with everything ``load_window`` needs beside it."""
+    path = Path(path)
+    np.savez_compressed(path, frames=window.frames.round(2).astype(np.float32), covered=window.mask,
+                        times=np.array([f"{t:%Y-%m-%dT%H:%M}" for t in place.times]), corner=[place.top, place.left],
+                        grid=list(place.grid), block=place.block, pixel_km=place.pixel_km or np.nan,
+                        step_minutes=place.step_minutes, provider=place.provider, credit=place.credit, title=title)
+    return path
+
+
+def load_window(path: str | Path) -> tuple[Sample, Place, str]:
+    """What ``save_window`` wrote: the window, its place and its title."""
+    with np.load(path, allow_pickle=False) as saved:
+        top, left = (int(v) for v in saved["corner"])
+        times = tuple(datetime.fromisoformat(str(t)).replace(tzinfo=timezone.utc) for t in saved["times"])
+        km = float(saved["pixel_km"])
+        place = Place(top, left, tuple(int(v) for v in saved["grid"]), int(saved["block"]),
+                      None if math.isnan(km) else km, times, int(saved["step_minutes"]), str(saved["provider"]),
+                      str(saved["credit"]))
+        window = Sample(place.provider, 0, top, left, saved["frames"].astype(np.float32), saved["covered"].astype(bool))
+        return window, place, str(saved["title"])
+
 
 def read(files, *, frames: int | None = CONTEXT + HORIZON, block: int | None = None) -> Composite:
     """Composite files (a path or a list of paths: the files, or ZIPs of them) → rain on the model's grid.
