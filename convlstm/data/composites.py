@@ -30,10 +30,11 @@ The rules, one place for the evaluation and the app:
    rain moves 1–3 px a step on its grid. ``read`` measures the motion (``measure_speed``: Farnebäck's optical
    flow between the last three input frames, on the field shrunk to at most 512 px a side, the median speed
    of the pixels above 0.5 mm/h) and averages blocks of ``block_for(speed)`` = speed / 2 px, rounded, so that
-   rain moves about 2 px a step (at least 1; at most what leaves 100 px a side). A block is covered only if
-   all its pixels are. The evaluation uses the factors recorded with its sources (``SOURCES``), chosen by hand
-   from the same measurement before this rule was written: on those composites the rule gives ×2, ×1 and ×4
-   where they use ×3, ×1 and ×3, all inside 1–3 px a step.
+   rain moves about 2 px a step (at least 1; at most what leaves 100 px a side, and at most what still leaves a
+   qualifying window, rule 4, in those frames: wider windows than a small radar network covers fail rule 4's
+   coverage). A block is covered only if all its pixels are. The evaluation uses the factors recorded with its
+   sources (``SOURCES``), chosen by hand from the same measurement before this rule was written: on those
+   composites the rule gives ×2, ×1 and ×4 where they use ×3, ×1 and ×3, all inside 1–3 px a step.
 4. Windows (``windows``): 100×100 on a grid of ``stride`` px; a window qualifies when at least ``min_coverage``
    of its pixels are covered in every frame and at least ``min_wet`` of them exceed ``wet`` mm/h in the last
    input frame; wettest first, ties by position, so the same files give the same windows. ``choose_window``
@@ -525,7 +526,8 @@ def read(files, *, frames: int | None = CONTEXT + HORIZON, block: int | None = N
         measured = range(max(0, context - MOTION_FRAMES), context)
         natives = {i: chosen[i].read() for i in measured}  # read first: the factor must be known to average
         speed = measure_speed([natives[i] for i in measured])
-        block = block_for(speed, first.shape)
+        wanted = block_for(speed, first.shape)
+        block = _fitting(wanted, [natives[i] for i in measured])
     rain = np.empty((len(chosen), first.shape[0] // block, first.shape[1] // block), np.float32)
     for i, h in enumerate(chosen):
         rain[i] = block_average(natives.pop(i) if i in natives else h.read(), block)
@@ -535,8 +537,11 @@ def read(files, *, frames: int | None = CONTEXT + HORIZON, block: int | None = N
                     f"pixels{size}, {span} every {step} minutes.")
     if speed is not None:
         km = f" ({speed * first.pixel_km:.1f} km)" if first.pixel_km else ""
-        notes.append(f"Rain moves about {speed:.1f} pixels{km} a step here, so {block}×{block} pixels were averaged: "
-                     f"it moves about {speed / block:.1f} px a step on the model's grid, as in its training.")
+        narrower = (f"; {wanted}×{wanted} would leave no {SIZE}×{SIZE} window with rain 90% inside radar coverage"
+                    if block < wanted else "")
+        notes.append(f"Rain moves about {speed:.1f} pixels{km} a step here, so {block}×{block} pixels were averaged"
+                     f"{narrower}: it moves about {speed / block:.1f} px a step on the model's grid, as in its "
+                     "training.")
     elif block > 1:
         notes.append(f"{block}×{block} pixels were averaged.")
     return Composite(rain, [h.time for h in chosen], step, block, first.kind, first.provider, first.pixel_km,
@@ -659,6 +664,16 @@ def measure_speed(rain) -> float | None:
         speeds.append(np.hypot(flow[..., 0], flow[..., 1])[wet])
     tracked = np.concatenate(speeds) if speeds else np.empty(0)
     return float(np.median(tracked)) * shrink if tracked.size >= MIN_TRACKED else None
+
+
+def _fitting(block: int, frames: list[np.ndarray]) -> int:
+    """The largest factor up to ``block`` at which a window qualifies (rule 4) in these frames, the last of them the
+    last input frame: a larger factor makes the window wider than a small radar network covers. ``block`` itself
+    where none qualifies at any factor (no rain: ``choose_window`` says so)."""
+    for factor in range(block, 0, -1):
+        if windows(np.stack([block_average(frame, factor) for frame in frames]), len(frames) - 1):
+            return factor
+    return block
 
 
 def block_for(speed: float | None, shape: tuple[int, int]) -> int:

@@ -365,3 +365,20 @@ def test_windows_are_the_ones_a_window_by_window_count_finds():
     expected = sorted((-wet[t:t + 100, c:c + 100].mean(), t, c) for t in range(0, 161, 10) for c in range(0, 201, 10)
                       if covered[t:t + 100, c:c + 100].mean() >= 0.9 and wet[t:t + 100, c:c + 100].mean() >= 0.05)
     assert composites.windows(clip, 4) == [(-f, t, c) for f, t, c in expected]
+
+
+def test_a_small_radar_network_gets_blocks_its_coverage_can_hold(tmp_path, h5py):
+    dbz, times = moving_band(5, (420, 460), 8)
+    y, x = np.mgrid[:420, :460]
+    dbz = np.where((y - 210) ** 2 + (x - 230) ** 2 < 170**2, np.nan_to_num(dbz, nan=-np.inf), np.nan)
+    dbz[:, :, :60] = np.nan  # and none west of the band's start, so the band is inside
+    for t, (frame, time) in enumerate(zip(dbz, times, strict=True)):
+        (tmp_path / f"{t}.hdf").write_bytes(odim_bytes(frame, time))
+    c = composites.read(sorted(tmp_path.glob("*.hdf")))
+    wanted = composites.block_for(c.speed, (420, 460))
+    assert wanted == 4 and 1 <= c.block < wanted  # a 400-km window would stick out of a 340-km disk
+    assert composites.choose_window(c)[0].mask.mean() >= 0.9
+    wider = composites.block_average(rain_of(dbz).astype(np.float32), c.block + 1)
+    assert not composites.windows(wider, 4)  # one step wider, no window would qualify
+    assert any(f"so {c.block}×{c.block} pixels were averaged; 4×4 would leave no 100×100 window" in note
+               for note in c.notes)
