@@ -216,7 +216,7 @@ def _odim(name: str, data: bytes, f) -> Header:
     if quantity in ("DBZH", "TH"):
         zr_a, zr_b = (_number(_inherited(f, path, "how", key, default)) for key, default in (("zr_a", 200.0),
                                                                                           ("zr_b", 1.6)))
-        convert = partial_dbz(zr_a, zr_b)
+        convert = from_dbz(zr_a, zr_b)
     elif quantity == "RATE":
         def convert(values):
             return np.maximum(values, 0, out=values)
@@ -311,7 +311,7 @@ def _inherited(f, path: str, group: str, key: str, default):
     return default
 
 
-def partial_dbz(zr_a: float, zr_b: float) -> Callable[[np.ndarray], np.ndarray]:
+def from_dbz(zr_a: float, zr_b: float) -> Callable[[np.ndarray], np.ndarray]:
     """dBZ → mm/h by Z = a R^b (float32: exp of a linear function of dBZ, to a few parts in a million)."""
     slope = np.float32(math.log(10) / (10 * zr_b))
     intercept = np.float32(10 * math.log10(zr_a))
@@ -345,7 +345,7 @@ def _knmi(name: str, data: bytes, f) -> Header:
             values *= np.float32(per_hour)
             return values
     elif parameter.startswith("REFLECTIVITY"):
-        convert = partial_dbz(200.0, 1.6)
+        convert = from_dbz(200.0, 1.6)
     else:
         raise SequenceError(f"{name}: a KNMI product of {parameter or 'unnamed values'}; precipitation or "
                             "reflectivity is needed.")
@@ -401,7 +401,7 @@ def _fmi(name: str, data: bytes) -> Header:
         raise SequenceError(f"{name}: is cut short ({len(data) - consumed} of {width * height} pixels).")
     time = _utc(name, meta["obstime"][0], "%Y%m%d%H%M")
     levels = np.arange(256, dtype=np.float32)
-    lookup = partial_dbz(*FMI_ZR)((levels - 64) / 2)  # one rain rate per 8-bit value
+    lookup = from_dbz(*FMI_ZR)((levels - 64) / 2)  # one rain rate per 8-bit value
     lookup[top] = np.nan  # the header's maximum value: no data (as pysteps reads it)
 
     def read() -> np.ndarray:
