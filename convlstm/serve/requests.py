@@ -12,9 +12,11 @@ them), makes the comparison and draws it into a scratch folder of its own. No gr
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,7 @@ from .registry import LoadedModel, ModelRegistry, headline_markdown
 MAX_DIGITS = 3
 MAX_SEED = 2**31 - 1
 MAX_STEP_MINUTES = 60
+COMPOSITES_KEPT = 2  # uploads of radar composites kept read, so that moving their window is quick
 ADVECTION_NAME = "ConvLSTM+advection"  # the bundled advection model, shown beside every video forecast
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 REAL_RADAR_EXAMPLE = EXAMPLES / "radar" / "fmi_2016-09-28.npz"
@@ -76,6 +79,10 @@ class Backend:
         self._first_view: Shown | None = None
         self._examples_once = threading.Lock()  # of its own: making the examples loads the radar model under _once
         self._radar_examples: dict[str, Shown] | None = None
+        # The composites last read, by their files: moving the window over them needs no second reading (5 s for
+        # OPERA's hour). Two at most, 0.2 GB each for an OPERA hour on its 2×2 grid.
+        self._composites: OrderedDict[tuple, composites.Composite] = OrderedDict()
+        self._composites_lock = threading.Lock()
 
     def start(self) -> None:
         """Load every model and make the start-up forecasts now (CheckpointError if a model can't be had)."""
@@ -178,7 +185,7 @@ class Backend:
         if not files:
             raise ValueError("Choose radar composite files, or a ZIP of them, to upload first.")
         progress(0.0, "reading the composites")
-        composite = composites.read(files)
+        composite = self._read_composites(files)
         progress(0.3, "choosing the window")
         sample, notes = composites.choose_window(composite, window)
         now = np.where(composite.covered, composite.rain[composite.context - 1], np.nan)  # as the window's mask says
@@ -235,6 +242,24 @@ class Backend:
                              step_minutes=step_minutes, progress=progress)
         comparison.notes[:0] = notes
         return Shown(comparison, render(comparison, folder or scratch_folder(), progress=progress))
+
+    def _read_composites(self, files) -> composites.Composite:
+        """``composites.read(files)``, or the same files' composite read before (same paths, sizes and times)."""
+        paths = [files] if isinstance(files, str | os.PathLike) else list(files)
+        try:
+            key = tuple(sorted((str(p), os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in paths))
+        except (OSError, TypeError, ValueError):
+            return composites.read(files)  # the reader says what is wrong with them
+        with self._composites_lock:
+            if key in self._composites:
+                self._composites.move_to_end(key)
+                return self._composites[key]
+        composite = composites.read(files)
+        with self._composites_lock:
+            self._composites[key] = composite
+            while len(self._composites) > COMPOSITES_KEPT:
+                self._composites.popitem(last=False)
+        return composite
 
     def _placed(self, window: Sample, place: Place, notes: list[str], locator: np.ndarray, *,
                 progress: Progress = no_progress, folder: str | None = None) -> Shown:

@@ -141,3 +141,20 @@ def test_the_opera_hour_uploaded_as_a_zip(backend, tmp_path):
     shown = backend.radar_composites(str(archive))
     assert shown.comparison.lead_labels()[0] == "+5 min, 01:25 UTC" and shown.place.grid == (2200, 1900)
     assert shown.files.locator.is_file() and any("EUMETNET OPERA" in note for note in shown.comparison.notes)
+
+
+def test_moving_the_window_does_not_read_the_files_again(backend, tmp_path, monkeypatch):
+    paths, _ = write_composites(tmp_path, "fmi", frames=6, shape=(130, 220))
+    reads = []
+    read = composites.read
+    monkeypatch.setattr(composites, "read", lambda files, **kw: reads.append(files) or read(files, **kw))
+    first = backend.radar_composites([str(p) for p in paths])
+    moved = backend.radar_composites([str(p) for p in paths[::-1]], window=(30, 20))  # the same files, any order
+    assert len(reads) == 1 and (moved.place.top, moved.place.left) == (30, 20) != (first.place.top, first.place.left)
+    paths[0].write_bytes(paths[0].read_bytes())  # written again: read again
+    backend.radar_composites([str(p) for p in paths])
+    assert len(reads) == 2
+    for _ in range(requests.COMPOSITES_KEPT):  # others' uploads push it out
+        backend.radar_composites([str(p) for p in write_composites(tmp_path / str(len(reads)), "fmi", frames=3)[0]])
+    backend.radar_composites([str(p) for p in paths])
+    assert len(reads) == 2 + requests.COMPOSITES_KEPT + 1
