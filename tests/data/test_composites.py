@@ -177,6 +177,15 @@ def test_a_zip_is_read_in_memory_like_the_files(tmp_path, h5py):
     np.testing.assert_array_equal(from_zip.rain, from_files.rain)
     assert from_zip.times == from_files.times and from_zip.names[0] == f"opera.zip › {paths[0].name}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["files", "opera.zip"]  # nothing extracted
+    fmi, _ = write_composites(tmp_path / "fmi", "fmi", frames=3)
+    with zipfile.ZipFile(tmp_path / "fmi.zip", "w") as z:  # gzipped PGM in a ZIP: files, not archives inside
+        for p in fmi:
+            z.write(p, p.name)
+    assert composites.read(tmp_path / "fmi.zip").names[0] == f"fmi.zip › {fmi[0].name}"
+    with zipfile.ZipFile(tmp_path / "nested.zip", "w") as z:
+        z.write(archive, "opera.zip")
+    with pytest.raises(SequenceError, match="contains another archive .opera.zip."):
+        composites.read(tmp_path / "nested.zip")
 
 
 def test_missing_frames_are_named_and_the_longest_run_is_used(tmp_path, h5py):
