@@ -6,11 +6,14 @@ Each is a 20-frame Moving MNIST sequence of held-out test digits, so the first 1
 the context and the last 10 the ground truth: an animated GIF, a short MP4 (MPEG-4 Part 2,
 which OpenCV reads back) and a ZIP of numbered PNG frames. Same seeds → same files.
 
-With ``--radar-data ../shared/radar`` (and pysteps installed) it also writes the radar tab's real
-example, ``radar/fmi_2016-09-28.npz``: 20 frames (5-minute steps) of the FMI composite of
-2016-09-28 14:45-16:20 UTC as rain rate in mm/h, block-averaged 3×3 (≈ 3 km pixels), the wettest
-100×100 window of the evaluation samples that start at 15:05 (see convlstm.data.composites); zero
-outside radar coverage, rounded to 0.01 mm/h. Data: Finnish Meteorological Institute, CC BY 4.0 (modified as said).
+With ``--radar-data ../shared/radar`` (h5py installed: requirements-radar.txt) it also writes the radar tab's real
+examples into ``radar/``, each a window of real composites read by ``convlstm.data.composites`` as an upload is
+(``save_window``: rain in mm/h, zero outside radar coverage, rounded to 0.01 mm/h, with its times, its place on
+the composite and its credit) and its locator map (``NAME_locator.png``): ``opera_2024-11-26.npz``, the 13
+EUMETNET OPERA composites of 2024-11-26 01:00-02:00 UTC (CC BY 4.0), block-averaged by the measured motion, the
+wettest window; ``fmi_2016-09-28.npz``, 20 frames of the FMI composite of 2016-09-28 15:05-16:40 UTC (CC BY
+4.0), block-averaged 3×3 as the evaluation does, the wettest window of the evaluation samples that start at
+15:05. Both modified as said. KNMI's composites are left out: their licence is unconfirmed.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.radar_data:
-        write_radar_example(Path(args.radar_data), out / "radar")
+        write_radar_examples(Path(args.radar_data), out / "radar")
     for name, (seed, digits) in EXAMPLES.items():
         frames = moving_mnist(1, seed=seed, num_digits=digits, frames=20)[0]  # (20, 64, 64)
         path = out / name
@@ -60,20 +63,35 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{path}: {path.stat().st_size / 1024:.0f} KB")
 
 
-RADAR_EXAMPLE = "fmi_2016-09-28.npz"
-RADAR_START = 4  # 15:05 UTC: the rain band well inside the radar's view
+# The radar tab's real examples: name → (folder below --radar-data, file pattern, which files, block factor or None
+# to measure it, title). FMI's is the evaluation's rain band from 15:05 UTC at its recorded factor; OPERA's is the
+# whole hour, read as an upload is.
+RADAR_EXAMPLES = {
+    "opera_2024-11-26": ("OPERA/20241126/CIRRUS", "*.hdf", slice(None), None,
+                         "Europe, EUMETNET OPERA, 2024-11-26 01:00–02:00 UTC"),
+    "fmi_2016-09-28": ("fmi/pgm/20160928", "*.pgm.gz", slice(4, 24), 3,
+                       "Finland, a rain band, FMI, 2016-09-28 15:05–16:40 UTC"),
+}
 
 
-def write_radar_example(data: Path, out: Path) -> None:
+def write_radar_examples(data: Path, out: Path) -> None:
     from convlstm.data import composites
+    from convlstm.viz.maps import locator_map
 
-    source = composites.SOURCES[0]  # FMI 2016-09-28
-    rain = composites.block_average(composites.read_source(data, source), source.block)
-    sample = next(s for s in composites.samples(rain, source.name) if s.start == RADAR_START)  # the wettest
     out.mkdir(parents=True, exist_ok=True)
-    path = out / RADAR_EXAMPLE
-    np.savez_compressed(path, frames=sample.frames.round(2).astype(np.float32))  # 0.01 mm/h: far below any threshold
-    print(f"{path}: {path.stat().st_size / 1024:.0f} KB (window at row {sample.top}, column {sample.left})")
+    for name, (folder, pattern, files, block, title) in RADAR_EXAMPLES.items():
+        composite = composites.read(sorted((data / folder).glob(pattern))[files], frames=None, block=block)
+        window, _ = composites.choose_window(composite)  # the wettest well-covered window
+        place = composite.place(window)
+        path = composites.save_window(out / f"{name}.npz", window, place, title)
+        now = np.where(composite.covered, composite.rain[composite.context - 1], np.nan)
+        image = locator_map(now, window.top, window.left, composites.SIZE)
+        locator = out / f"{name}_locator.png"
+        Image.fromarray(image).quantize(64, dither=Image.Dither.NONE).save(locator, optimize=True)  # a few colours
+        print(f"{path}: {path.stat().st_size / 1024:.0f} KB, {locator.name} {locator.stat().st_size / 1024:.0f} KB; "
+              f"{len(window.frames)} frames {place.times[0]:%Y-%m-%d %H:%M}–{place.times[-1]:%H:%M} UTC, "
+              f"{composite.block}×{composite.block} blocks, window at row {window.top}, column {window.left} of "
+              f"{place.grid[1]}×{place.grid[0]}")
 
 
 if __name__ == "__main__":

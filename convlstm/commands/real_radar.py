@@ -2,10 +2,12 @@
 
     python -m convlstm.realradar --data ../shared/radar --out results/real_radar.json
 
-Needs pysteps (``pip install -r requirements-dev.txt``): its importers read the files, and its
-Lucas–Kanade extrapolation and S-PROG are the field's reference nowcasts, scored beside the
-ConvLSTM, our optical flow and persistence. The samples, and the rules that cut them from the
-composites, are ``convlstm.data.composites``'.
+Needs pysteps and h5py (``pip install -r requirements-radar.txt``): pysteps' Lucas–Kanade extrapolation and
+S-PROG are the field's reference nowcasts, scored beside the ConvLSTM, our optical flow and persistence; h5py
+reads KNMI's files. The samples, and the rules that read and cut them from the composites, are
+``convlstm.data.composites``'. Every method is also scored with S-PROG's rain amounts (``with_amounts_of``), so
+that CSI and FAR compare where each puts the rain at the same rain area; and each method's frequency bias says
+how much rain area it forecasts.
 """
 
 from __future__ import annotations
@@ -13,25 +15,25 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from ..core.checkpoint import load_model
-from ..core.inference import matching_switched, probability_matched
+from ..core.checkpoint import device_name, load_model
+from ..core.inference import matching_switched
 from ..core.model import EncoderForecaster
-from ..core.values import from_unit, to_unit
 from ..data.composites import CONTEXT, HORIZON, SOURCES, STEP_MINUTES, Sample, all_samples
 from ..scoring import compare, metrics
-from ..scoring.compare import lead_label
-from ..scoring.reference import pysteps_forecasts
+from ..scoring.compare import at_amounts, lead_label, with_amounts_of
+from ..scoring.reference import SPROG, pysteps_forecasts
 from ..viz import render
 from ..viz.colors import colorize
-from ..viz.plots import csi_plot
+from ..viz.plots import csi_plot, performance_diagram
 from .radar_eval import table_like_paper
 from .reports import markdown_table
 
-REFERENCE = "pysteps S-PROG"  # the nowcast to beat; the first model is also scored at its rain amounts
+REFERENCE = SPROG  # the nowcast to beat; every other method is also scored at its rain amounts
 
 
 # --- evaluation -----------------------------------------------------------------------------------
@@ -55,90 +57,87 @@ def forecasts(models: dict[str, EncoderForecaster], sample: Sample, seconds: dic
     return {name: np.where(sample.mask, f, 0.0).astype(np.float32) for name, f in out.items()}
 
 
-def with_amounts_of(forecast: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """``forecast`` (K, H, W) mm/h given, frame by frame, the values of ``reference`` by rank: where the
-    forecast puts rain, with exactly as much of it as the reference has (less only where the forecast is
-    dry). Scored beside the reference, it compares placement at the same rain area in every frame, since
-    CSI and FAR alone reward a larger or a smaller area. Not a forecast anyone could issue alone."""
-    placed = probability_matched(to_unit(forecast)[None], to_unit(reference)[None])[0]
-    return from_unit(placed).astype(np.float32)
-
-
 def evaluate(models: dict[str, EncoderForecaster], all_: list[Sample]) -> dict:
     """Scores of every method on the samples: {'samples', 'horizon', 'step_minutes', 'methods': {name:
     summary}, 'by_source': {source: {'samples', 'methods'}}, 'area_ratio_60min': {name: ratio},
     'cpu_seconds_per_forecast': {name: s}, 'at_reference_amounts': {'model', 'reference', 'methods',
-    'by_source'}}; the last scores the first model ``with_amounts_of`` ``REFERENCE``, beside it."""
+    'by_source'}}; the last scores every other method ``with_amounts_of`` ``REFERENCE`` (``at_amounts``' names),
+    beside the reference as it is. Scores leave out what the radar did not see (each sample's mask)."""
     if not all_:
         raise ValueError("no samples to evaluate")
-    first = next(iter(models))
-    per_frame: dict[str, dict[str, dict[str, list]]] = {}
-    placed: dict[str, dict[str, list]] = {}  # source → score → values: the first model at the reference's amounts
+    per_frame: dict[str, dict[str, dict[str, list]]] = {}  # source → method → score → values
     wet_area: dict[str, float] = {}
     seconds: dict[str, float] = {}
     lead_60 = 60 // STEP_MINUTES - 1
+
+    def add(source: str, name: str, scores: dict) -> None:
+        for key, values in scores.items():
+            per_frame.setdefault(source, {}).setdefault(name, {}).setdefault(key, []).append(values)
     for sample in all_:
         truth = sample.frames[CONTEXT:]
         wet_area["truth"] = wet_area.get("truth", 0.0) + float((truth[lead_60] > 0.5).sum())
         made = forecasts(models, sample, seconds)
         for name, f in made.items():
-            scores = per_frame.setdefault(sample.source, {}).setdefault(name, {})
-            for key, values in metrics.rain_scores(f, truth).items():
-                scores.setdefault(key, []).append(values)
+            add(sample.source, name, metrics.rain_scores(f, truth, sample.mask))
             wet_area[name] = wet_area.get(name, 0.0) + float((f[lead_60] > 0.5).sum())
-        for key, values in metrics.rain_scores(with_amounts_of(made[first], made[REFERENCE]), truth).items():
-            placed.setdefault(sample.source, {}).setdefault(key, []).append(values)
-
-    def pooled(by_source):
-        out: dict[str, list] = {}
-        for scores in by_source.values():
-            for key, values in scores.items():
-                out.setdefault(key, []).extend(values)
-        return out
+        for name, f in made.items():
+            if name != REFERENCE:
+                add(sample.source, at_amounts(name, REFERENCE),
+                    metrics.rain_scores(with_amounts_of(f, made[REFERENCE]), truth, sample.mask))
 
     def summarize(scores):
         return metrics.summarize({k: np.stack(v) for k, v in scores.items()})
-    names = per_frame[all_[0].source]
-    methods = {name: summarize(pooled({source: m[name] for source, m in per_frame.items()})) for name in names}
+
+    def pooled(name):
+        out: dict[str, list] = {}
+        for methods in per_frame.values():
+            for key, values in methods[name].items():
+                out.setdefault(key, []).extend(values)
+        return out
+    names = list(per_frame[all_[0].source])
+    summaries = {name: summarize(pooled(name)) for name in names}
     by_source = {source: {name: summarize(v) for name, v in m.items()} for source, m in per_frame.items()}
     counts = {source: sum(s.source == source for s in all_) for source in per_frame}
-    at_amounts = f"{first} at {REFERENCE}'s rain amounts"
+    placed = [name for name in names if name not in wet_area]  # the methods at the reference's amounts
+
+    def at_reference(methods: dict) -> dict:
+        return {REFERENCE: methods[REFERENCE], **{name: methods[name] for name in placed}}
     return {
         "samples": len(all_), "context": CONTEXT, "horizon": HORIZON, "step_minutes": STEP_MINUTES,
-        "methods": methods,
-        "by_source": {source: {"samples": counts[source], "methods": m} for source, m in by_source.items()},
+        "methods": {name: summaries[name] for name in names if name not in placed},
+        "by_source": {source: {"samples": counts[source],
+                               "methods": {name: m[name] for name in names if name not in placed}}
+                      for source, m in by_source.items()},
         "area_ratio_60min": {name: area / max(wet_area["truth"], 1.0) for name, area in wet_area.items()
                              if name != "truth"},
         "cpu_seconds_per_forecast": {name: s / len(all_) for name, s in seconds.items()},
         "at_reference_amounts": {
-            "model": first, "reference": REFERENCE,
-            "methods": {REFERENCE: methods[REFERENCE], at_amounts: summarize(pooled(placed))},
-            "by_source": {source: {REFERENCE: by_source[source][REFERENCE], at_amounts: summarize(scores)}
-                          for source, scores in placed.items()},
+            "model": next(iter(models)), "reference": REFERENCE, "methods": at_reference(summaries),
+            "by_source": {source: at_reference(m) for source, m in by_source.items()},
         },
     }
 
 
 def summary_table(results: dict) -> str:
-    """Markdown: mean CSI/FAR at 0.5 and CSI at 2 mm/h per method, overall and by source; area ratio; speed."""
+    """Markdown: mean CSI/FAR/POD/bias at 0.5 and CSI at 2 mm/h per method, overall and by source; the same at the
+    reference's rain amounts; area ratio; speed."""
     def scores(r: dict, keys: tuple[str, ...]) -> list[str]:
-        return [f"{r['mean'][key]:.3f}" for key in keys]
-    full = ("csi@0.5", "far@0.5", "pod@0.5", "csi@2", "fss11@1")
-    parts = [markdown_table(
-        ["method", "CSI@0.5 ↑", "FAR@0.5 ↓", "POD@0.5 ↑", "CSI@2 ↑", "FSS 11 px ↑", "wet area at +60 min / truth"],
-        [[name, *scores(r, full), f"{results['area_ratio_60min'][name]:.2f}"]
-         for name, r in results["methods"].items()])]
+        return [f"{r['mean'].get(key, float('nan')):.{2 if key.startswith('bias') else 3}f}" for key in keys]
+    full = ("csi@0.5", "far@0.5", "pod@0.5", "bias@0.5", "csi@2", "fss11@1")
+    headers = ["CSI@0.5 ↑", "FAR@0.5 ↓", "POD@0.5 ↑", "bias@0.5 (1 best)", "CSI@2 ↑", "FSS 11 px ↑"]
+    parts = [markdown_table(["method", *headers, "wet area at +60 min / truth"],
+                            [[name, *scores(r, full), f"{results['area_ratio_60min'][name]:.2f}"]
+                             for name, r in results["methods"].items()])]
     for source, part in results["by_source"].items():
         parts += [f"{source}, {part['samples']} samples:",
-                  markdown_table(["method", "CSI@0.5 ↑", "FAR@0.5 ↓", "CSI@2 ↑"],
-                                 [[name, *scores(r, ("csi@0.5", "far@0.5", "csi@2"))]
+                  markdown_table(["method", "CSI@0.5 ↑", "FAR@0.5 ↓", "bias@0.5", "CSI@2 ↑"],
+                                 [[name, *scores(r, ("csi@0.5", "far@0.5", "bias@0.5", "csi@2"))]
                                   for name, r in part["methods"].items()])]
     same = results.get("at_reference_amounts")
     if same:
-        parts += [f"At the same rain amounts: every frame of the {same['model']} forecast takes {same['reference']}'s "
-                  "values by rank, so both have the same rain area at every threshold, and what differs is where the "
-                  "rain is put:",
-                  markdown_table(["samples", "method", "CSI@0.5 ↑", "FAR@0.5 ↓", "POD@0.5 ↑", "CSI@2 ↑", "FSS 11 px ↑"],
+        parts += [f"At the same rain amounts: every frame of each forecast takes {same['reference']}'s values by rank, "
+                  "so all have its rain area at every threshold (its bias), and what differs is where the rain is put:",
+                  markdown_table(["samples", "method", *headers],
                                  [[part, name, *scores(r, full)]
                                   for part, by_method in [(f"all {results['samples']}", same["methods"]),
                                                           *same["by_source"].items()]
@@ -167,9 +166,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--model", action="append", default=None,
                    help="NAME=FOLDER of a radar checkpoint to score (repeat); default: ConvLSTM=checkpoints/radar")
     p.add_argument("--out", default="results/real_radar.json",
-                   help="JSON results; the markdown tables (.md), the CSI plot (.png) and one picture per source "
-                        "(_SOURCE.png) go beside it; the first model is also scored with probability matching switched "
-                        "the other way (convlstm.inference.probability_matched)")
+                   help="JSON results; the markdown tables (.md), the CSI plot (.png), the performance diagram "
+                        "(_performance.png) and one picture per source (_SOURCE.png) go beside it; the first model is "
+                        "also scored with probability matching switched the other way "
+                        "(convlstm.inference.probability_matched)")
     args = p.parse_args(argv)
 
     folders = dict(spec.split("=", 1) for spec in (args.model or ["ConvLSTM=checkpoints/radar"]))
@@ -182,12 +182,17 @@ def main(argv: list[str] | None = None) -> None:
     results = evaluate(models, all_)
     results["models"] = folders
     results["seconds"] = time.perf_counter() - start
+    results["device"] = device_name(next(models[first].parameters()).device)  # where the CPU seconds were measured
+    results["date"] = f"{datetime.now(timezone.utc):%Y-%m-%d}"
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     table = table_like_paper(results) + "\n\n" + summary_table(results)
     out.with_suffix(".md").write_text(f"Real radar, {results['samples']} samples.\n\n{table}\n")
     render.save_png(csi_plot(results), out.with_suffix(".png"))
+    render.save_png(performance_diagram(results, title=f"{results['samples']} real radar samples at 0.5 mm/h: "
+                                                      "CSI (curves), bias (dashed)"),
+                    out.with_name(f"{out.stem}_performance.png"))
     for source in SOURCES:
         first = next((s for s in all_ if s.source == source.name), None)
         if first is not None:

@@ -122,25 +122,31 @@ def zipped(path: Path) -> Decoder:
     """A ZIP of still pictures, in folders or not; what macOS and Windows add is skipped."""
     name = path.name
     with open_zip(name, path) as archive:
-        members = []
-        for info in archive.infolist():
-            member = info.filename.replace("\\", "/")
-            base = PurePosixPath(member).name
-            if info.is_dir() or _is_junk(member):
-                continue
-            suffix = PurePosixPath(base).suffix.lower()
-            if suffix in ARCHIVE_SUFFIXES:
-                raise SequenceError(f"{name}: contains another archive ({base}). Put the pictures directly in one ZIP.")
-            if suffix not in IMAGE_SUFFIXES:
+        members = zip_members(name, archive, "pictures")
+        for base, _ in members:
+            if PurePosixPath(base).suffix.lower() not in IMAGE_SUFFIXES:
                 raise SequenceError(
                     f"{name}: contains {base}, which is not a picture. A ZIP should hold only "
                     "the frames, as PNG, JPEG, BMP or TIFF files."
                 )
-            members.append((base, info))
-        check_zip_sizes(name, [info for _, info in members])
-        # Folders inside the ZIP are fine: order by file name, naturally; names are never paths.
-        members.sort(key=lambda m: (_natural_key(m[0]), m[1].filename))
-        yield from _stills([(f"{name} › {base}", partial(_read_member, name, archive, info)) for base, info in members])
+        yield from _stills([(f"{name} › {base}", partial(read_member, name, archive, info)) for base, info in members])
+
+
+def zip_members(name: str, archive: zipfile.ZipFile, what: str) -> list[tuple[str, zipfile.ZipInfo]]:
+    """The files of a ZIP as (base name, entry), in natural name order, within the size limits: folders and what
+    macOS and Windows add skipped, another archive inside refused (``what`` names what belongs there instead)."""
+    members = []
+    for info in archive.infolist():
+        member = info.filename.replace("\\", "/")
+        base = PurePosixPath(member).name
+        if info.is_dir() or _is_junk(member):
+            continue
+        if PurePosixPath(base).suffix.lower() in ARCHIVE_SUFFIXES and not base.lower().endswith(".pgm.gz"):
+            raise SequenceError(f"{name}: contains another archive ({base}). Put the {what} directly in one ZIP.")
+        members.append((base, info))
+    check_zip_sizes(name, [info for _, info in members])
+    # Folders inside the ZIP are fine: order by file name, naturally; names are never paths.
+    return sorted(members, key=lambda m: (_natural_key(m[0]), m[1].filename))
 
 
 def _stills(items: list[tuple[str, Callable[[], bytes]]]) -> Decoder:
@@ -220,7 +226,7 @@ def npz(path: Path, raw: bool = False) -> Decoder:
                     f"{name}: holds several arrays ({', '.join(sorted(infos))}); name the one to use 'frames', "
                     "or save only one array."
                 )
-        data = _read_member(name, archive, infos[member])
+        data = read_member(name, archive, infos[member])
     yield from array(f"{name} › {member}", data, raw)
 
 
@@ -365,7 +371,7 @@ def _as_frames(name: str, array: np.ndarray, raw: bool) -> np.ndarray:
 # --- ZIP members ----------------------------------------------------------------------------------
 
 
-def _read_member(name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+def read_member(name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     with failures_as(f"{name}: this ZIP file is damaged or uses a compression that can't be read."):
         with archive.open(info) as member:
             # ZipExtFile stops at the declared size and checks the CRC, so a lying header can't expand further.

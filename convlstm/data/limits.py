@@ -25,6 +25,10 @@ MAX_DECODED_PIXELS = 3_000_000_000  # same, counted in pixels, so a 4K video sto
 MAX_ZIP_UNCOMPRESSED = 200 * MB  # all members of one ZIP together, uncompressed
 MAX_ZIP_RATIO = 100  # uncompressed / compressed, for a ZIP that expands to more than ZIP_RATIO_FLOOR
 ZIP_RATIO_FLOOR = 8 * MB
+# Radar composites (convlstm.data.composites): one frame of a composite, as its header or HDF5 dataset declares it
+# before anything is decompressed (EUMETNET OPERA's 4400 × 3800 is 16.7 MP; 3 MB of HDF5 expand to 134 MB there).
+MAX_COMPOSITE_PIXELS = 6000 * 6000
+MIN_COMPOSITE_SIDE = 100  # the model's window: a smaller composite can't hold one
 
 IMAGE_SUFFIXES = (".png", ".apng", ".gif", ".webp", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".pgm", ".ppm")
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".webm", ".mkv")
@@ -32,6 +36,10 @@ ARCHIVE_SUFFIXES = (".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz")
 SUPPORTED = (
     "an animated GIF, PNG or WebP; a video (MP4, MOV, AVI, WebM, MKV); several pictures "
     "(PNG, JPEG, BMP, TIFF) or a ZIP of them; a NumPy .npy or .npz file"
+)
+COMPOSITES_SUPPORTED = (
+    "radar composites as weather services publish them, several files or a ZIP of them: ODIM HDF5 "
+    "(EUMETNET OPERA and most national services), KNMI HDF5, or FMI PGM (.pgm or .pgm.gz)"
 )
 
 
@@ -67,6 +75,19 @@ def checked_paths(source) -> list[Path]:
     if total > MAX_UPLOAD_BYTES:
         raise SequenceError(f"The upload is {total / MB:.0f} MB; at most {MAX_UPLOAD_BYTES // MB} MB can be read.")
     return paths
+
+
+def check_composite_size(name: str, height: int, width: int) -> None:
+    if height * width > MAX_COMPOSITE_PIXELS:
+        raise SequenceError(
+            f"{name}: a composite of {width}×{height} pixels is too large; at most {MAX_COMPOSITE_PIXELS // 10**6} "
+            "megapixels per frame can be read. Cut it to the region you need first."
+        )
+    if min(height, width) < MIN_COMPOSITE_SIDE:
+        raise SequenceError(
+            f"{name}: a composite of {width}×{height} pixels is too small; the model forecasts windows of "
+            f"{MIN_COMPOSITE_SIDE}×{MIN_COMPOSITE_SIDE} pixels. Upload the whole composite."
+        )
 
 
 def check_pixels(name: str, width: int, height: int) -> None:

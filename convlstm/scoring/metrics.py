@@ -151,14 +151,17 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def categorical_scores(pred, truth, threshold: float) -> dict[str, np.ndarray]:
-    """CSI, POD and FAR per frame from one contingency table (value > threshold):
+    """CSI, POD, FAR and the frequency bias per frame from one contingency table (value > threshold):
     CSI = hits / (hits + misses + false alarms), NaN when the event is neither forecast nor observed;
     POD = hits / (hits + misses), NaN when nothing is observed;
-    FAR = false alarms / (hits + false alarms), NaN when nothing is forecast."""
+    FAR = false alarms / (hits + false alarms), NaN when nothing is forecast;
+    bias = (hits + false alarms) / (hits + misses) = POD / (1 − FAR), the forecast's event area over the
+    observed one (1: as much as observed), NaN when nothing is observed. CSI and FAR alone reward a
+    forecast for a larger or a smaller area; the bias says which one it is."""
     t = contingency(pred, truth, threshold)
     hits, misses, false_alarms = t["hits"], t["misses"], t["false_alarms"]
     return {"csi": _ratio(hits, hits + misses + false_alarms), "pod": _ratio(hits, hits + misses),
-            "far": _ratio(false_alarms, hits + false_alarms)}
+            "far": _ratio(false_alarms, hits + false_alarms), "bias": _ratio(hits + false_alarms, hits + misses)}
 
 
 def csi(pred, truth, threshold: float) -> np.ndarray:
@@ -197,20 +200,36 @@ def fss(pred, truth, threshold: float, scale: int) -> np.ndarray:
     return 1 - _ratio(num, den)
 
 
-def rainfall_mse(pred, truth) -> np.ndarray:
-    """Mean (over pixels, not summed) squared error of rain rates in (mm/h)² per frame."""
+def rainfall_mse(pred, truth, covered=None) -> np.ndarray:
+    """Mean (over pixels, not summed) squared error of rain rates in (mm/h)² per frame; with ``covered``
+    (H, W) bool, over the covered pixels only (NaN if none is)."""
     pred, truth = _pair(pred, truth)
-    return ((pred - truth) ** 2).mean(axis=(-2, -1))
+    weights = _weights(covered, pred.shape)
+    return _ratio((((pred - truth) ** 2) * weights).sum(axis=(-2, -1)), np.full(pred.shape[:-2], weights.sum()))
 
 
-def correlation(pred, truth) -> np.ndarray:
-    """Pearson correlation of forecast and observed values over the pixels of each frame; NaN
-    when either frame is constant (the correlation is undefined)."""
+def correlation(pred, truth, covered=None) -> np.ndarray:
+    """Pearson correlation of forecast and observed values over the pixels of each frame (the covered
+    ones only, given ``covered`` (H, W) bool); NaN when either frame is constant there (undefined)."""
     pred, truth = _pair(pred, truth)
-    p = pred - pred.mean(axis=(-2, -1), keepdims=True)
-    t = truth - truth.mean(axis=(-2, -1), keepdims=True)
+    weights = _weights(covered, pred.shape)
+    n = weights.sum()
+
+    def centred(x):
+        return (x - (x * weights).sum(axis=(-2, -1), keepdims=True) / max(n, 1)) * weights
+    p, t = centred(pred), centred(truth)
     den = np.sqrt((p**2).sum(axis=(-2, -1)) * (t**2).sum(axis=(-2, -1)))
     return _ratio((p * t).sum(axis=(-2, -1)), den)
+
+
+def _weights(covered, shape) -> np.ndarray:
+    """1 where a pixel counts, 0 where not: (H, W) float64 from a coverage mask, or all ones."""
+    if covered is None:
+        return np.ones(shape[-2:])
+    covered = np.asarray(covered, bool)
+    if covered.shape != tuple(shape[-2:]):
+        raise ValueError(f"the coverage mask must be (H, W) = {tuple(shape[-2:])}, got {covered.shape}")
+    return covered.astype(np.float64)
 
 
 # The nowcasting scores, by name: 'csi@0.5', 'pod@2', 'far@5', 'fss5@1' (5 px at 1 mm/h), ...
@@ -220,21 +239,30 @@ FSS_SCALES = (1, 5, 11, 21)  # px: 3.5-75 km at the paper's ≈ 3.5 km pixels
 
 
 def rain_score_names() -> list[str]:
-    names = [f"{score}@{t:g}" for t in RAIN_THRESHOLDS for score in ("csi", "pod", "far")]
+    names = [f"{score}@{t:g}" for t in RAIN_THRESHOLDS for score in ("csi", "pod", "far", "bias")]
     names += [f"fss{s}@{FSS_THRESHOLD:g}" for s in FSS_SCALES]
     return names + ["rainfall_mse", "correlation"]
 
 
-def rain_scores(pred_mm_h, truth_mm_h) -> dict[str, np.ndarray]:
-    """Every score of ``rain_score_names()`` per frame, each (T,) or (N, T), on rain rates in mm/h."""
+def rain_scores(pred_mm_h, truth_mm_h, covered=None) -> dict[str, np.ndarray]:
+    """Every score of ``rain_score_names()`` per frame, each (T,) or (N, T), on rain rates in mm/h.
+
+    ``covered`` (H, W) bool marks the pixels the radar saw. Both fields must be zero elsewhere (the
+    callers zero them), so they count nowhere in CSI, POD, FAR and bias, and as no event in FSS; the
+    rainfall MSE and the correlation are taken over the covered pixels only."""
     out = {}
+    pred_mm_h, truth_mm_h = _pair(pred_mm_h, truth_mm_h)
+    if covered is not None:
+        outside = ~_weights(covered, pred_mm_h.shape).astype(bool)
+        if (pred_mm_h[..., outside] != 0).any() or (truth_mm_h[..., outside] != 0).any():
+            raise ValueError("forecast and truth must be zero outside the covered pixels")
     for t in RAIN_THRESHOLDS:
         for name, values in categorical_scores(pred_mm_h, truth_mm_h, t).items():
-            out[f"{name}@{t:g}"] = values  # one contingency pass per threshold, not three
+            out[f"{name}@{t:g}"] = values  # one contingency pass per threshold, not four
     for s in FSS_SCALES:
         out[f"fss{s}@{FSS_THRESHOLD:g}"] = fss(pred_mm_h, truth_mm_h, FSS_THRESHOLD, s)
-    out["rainfall_mse"] = rainfall_mse(pred_mm_h, truth_mm_h)
-    out["correlation"] = correlation(pred_mm_h, truth_mm_h)
+    out["rainfall_mse"] = rainfall_mse(pred_mm_h, truth_mm_h, covered)
+    out["correlation"] = correlation(pred_mm_h, truth_mm_h, covered)
     return {name: out[name] for name in rain_score_names()}
 
 

@@ -1,5 +1,6 @@
 """A comparison drawn for people: the side-by-side animation, the lead-time grid and the downloads,
-written into a scratch folder of its own.
+written into a scratch folder of its own; for rain, the performance diagram too, and for a window of a radar
+composite its locator map.
 
     comparison = compare(model, frames, context=10, horizon=10)   # convlstm.scoring.compare
     files = render(comparison, scratch_folder())   # video, grid PNG; downloads: side-by-side GIF, .npy, GIF
@@ -17,9 +18,11 @@ import numpy as np
 
 from ..core.values import Scale
 from ..data.uploads import shrink
+from ..scoring import metrics
 from ..scoring.compare import SCORING, Comparison, Progress, no_progress
 from ..viz import colors
 from ..viz import render as draw
+from ..viz.plots import performance_diagram
 
 # Pixels the side-by-side animation's panels share (shown 1:1): beside a score table of up to WIDE_TABLE
 # columns (the video tab), or in the wider column the app gives it when the scores go under it (radar's
@@ -45,6 +48,8 @@ class Rendered:
     forecast_npy: Path  # the ConvLSTM forecast, float32 (horizon, H, W) in the data's units
     forecast_gif: Path  # the same, as an animated GIF
     comparison_gif: Path | None = None  # the animation's pages as a small GIF, to send to people
+    diagram: Path | None = None  # rain with truth: the performance diagram (POD, success ratio, CSI, bias), PNG
+    locator: Path | None = None  # a window of a radar composite: where it lies on the composite, PNG
 
     @property
     def downloads(self) -> list[Path]:
@@ -52,11 +57,13 @@ class Rendered:
         return [p for p in (self.comparison_gif, self.forecast_npy, self.forecast_gif) if p is not None]
 
 
-def render(comparison: Comparison, folder: str | Path, *, width: int | None = None,
+def render(comparison: Comparison, folder: str | Path, *, width: int | None = None, locator: np.ndarray | None = None,
            progress: Progress = no_progress) -> Rendered:
     """Write the animation, the lead-time grid and the downloads into ``folder``. The animation's panels
     share about ``width`` pixels (default: what the app's page gives it for the comparison's scale):
-    small frames are enlarged a whole number of times, large ones shrunk."""
+    small frames are enlarged a whole number of times, large ones shrunk. Rain with truth also gets its
+    performance diagram; a ``locator`` map (RGB) is saved beside them. The comparison's credit is written under
+    the animation's pages and the grid, where the pictures travel."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     c = comparison
@@ -74,8 +81,7 @@ def render(comparison: Comparison, folder: str | Path, *, width: int | None = No
     width = width or (WIDE_ANIMATION_WIDTH if scores_under_animation(c.scale) else ANIMATION_WIDTH)
     side, scale = _display_size(c.context.shape[1:], width // len(panels))
     panels = [(label, _picture(frames, c, side)) for label, frames in panels]
-    labels = [f"input {t + 1}/{len(c.context)}" for t in range(len(c.context))]
-    labels += [f"forecast {lead}" for lead in c.lead_labels()]
+    labels = c.input_labels() + [f"forecast {lead}" for lead in c.lead_labels()]
     pages = draw.side_by_side(panels, scale=scale, length=len(c.context) + c.horizon, frame_labels=labels)
     pages = _gray_if_possible(_with_legend(pages, c))
     shared = draw.write_gif(pages, folder / COMPARISON_GIF, fps=4, colors=GIF_COLOURS)
@@ -89,8 +95,14 @@ def render(comparison: Comparison, folder: str | Path, *, width: int | None = No
             animation.unlink(missing_ok=True)
             animation = shared
     gif = draw.write_gif(_picture(predicted, c, side), folder / "convlstm_forecast.gif", fps=4, scale=scale)
+    diagram = None
+    if c.scale.name in COLOURED and c.scores:
+        results = {"methods": {name: metrics.summarize(s) for name, s in c.scores.items()}}
+        title = f"At 0.5 mm/h over {len(c.truth)} lead times: CSI (curves), bias (dashed)"
+        diagram = draw.save_png(performance_diagram(results, title=title), folder / "performance_diagram.png")
+    place = draw.save_png(locator, folder / "locator.png") if locator is not None else None
     progress(1.0, "done")
-    return Rendered(animation, grid, npy, gif, shared)
+    return Rendered(animation, grid, npy, gif, shared, diagram, place)
 
 
 def scores_under_animation(scale: Scale) -> bool:
@@ -118,30 +130,44 @@ def lead_time_grid(comparison: Comparison) -> np.ndarray:
     if c.truth is not None:
         rows.append(draw.Row("truth", cells(c.truth)))
     rows += [draw.Row(name, cells(f)) for name, f in c.forecasts.items() if name not in NOT_DRAWN]
-    labels = c.lead_labels()
+    labels = [c.now_label(), *(c.lead_labels()[k] for k in leads)]
     title = "Forecast frames by lead time"
     if c.horizon > c.trained_horizon:
         title += f" (* past the training horizon of {c.lead_label(c.trained_horizon)}: extrapolation)"
-    return draw.frame_grid(rows, column_labels=["now"] + [labels[k] for k in leads], scale=scale, title=title)
+    # A clock time goes under its lead time: "+30 min" over "10:35 UTC" fits a 100-px cell, the two side by side don't.
+    return draw.frame_grid(rows, column_labels=[label.replace(", ", "\n") for label in labels], scale=scale,
+                           title=title)
 
 
 def _picture(frames: np.ndarray, comparison: Comparison, side: int) -> np.ndarray:
-    """Frames in the data's units → what a person sees: gray levels, or the scale's colours; shrunk to ``side``."""
+    """Frames in the data's units → what a person sees: gray levels, or the scale's colours (gray where no radar
+    saw); shrunk to ``side``."""
     colorize, _ = COLOURED.get(comparison.scale.name, (None, None))
+    if comparison.covered is not None:
+        frames = np.where(comparison.covered, frames, np.nan)
     return shrink(colorize(frames) if colorize else frames, side)
 
 
 def _with_legend(image: np.ndarray, comparison: Comparison) -> np.ndarray:
-    """The scale's colour legend under a picture (H, W, 3) or under every page of an animation (T, H, W, 3)."""
-    if comparison.scale.name not in COLOURED:
-        return image
-    legend = COLOURED[comparison.scale.name][1]()
+    """The scale's colour legend, then the data's credit, under a picture (H, W, 3) or under every page of an
+    animation (T, H, W, 3)."""
+    parts = []
+    if comparison.scale.name in COLOURED:
+        parts.append(COLOURED[comparison.scale.name][1](uncovered=comparison.covered is not None))
     pages = image if image.ndim == 4 else image[None]
-    width = max(pages.shape[2], legend.shape[1])
-    out = np.full((len(pages), pages.shape[1] + draw.PAD + legend.shape[0], width, 3), draw.BACKGROUND, np.uint8)
+    width = max([pages.shape[2], *(part.shape[1] for part in parts)])
+    if comparison.credit:
+        parts.append(draw.text_block(comparison.credit, width))
+    if not parts:
+        return image
+    height = pages.shape[1] + sum(draw.PAD + part.shape[0] for part in parts)
+    out = np.full((len(pages), height, width, 3), draw.BACKGROUND, np.uint8)
     out[:, :pages.shape[1], :pages.shape[2]] = pages
-    left = (width - legend.shape[1]) // 2
-    out[:, pages.shape[1] + draw.PAD:, left:left + legend.shape[1]] = legend
+    top = pages.shape[1]
+    for part in parts:
+        left = (width - part.shape[1]) // 2
+        out[:, top + draw.PAD:top + draw.PAD + part.shape[0], left:left + part.shape[1]] = part
+        top += draw.PAD + part.shape[0]
     return out if image.ndim == 4 else out[0]
 
 

@@ -12,30 +12,39 @@ them), makes the comparison and draws it into a scratch folder of its own. No gr
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from ..core.checkpoint import ADVECTION_CHECKPOINT, RADAR_CHECKPOINT, CheckpointError, load_model
 from ..core.checks import whole_number
 from ..core.model import EncoderForecaster
 from ..core.values import GRAY
-from ..data import rain, synthetic_radar, uploads
+from ..data import composites, rain, synthetic_radar, uploads
+from ..data.composites import Place, Sample
 from ..data.mnist import moving_mnist
 from ..scoring.compare import MAX_HORIZON, Comparison, Progress, compare, no_progress
+from ..viz.maps import locator_map
 from .pictures import COMPARISON_GIF, Rendered, render, scratch_folder
 from .registry import LoadedModel, ModelRegistry, headline_markdown
 
 MAX_DIGITS = 3
 MAX_SEED = 2**31 - 1
 MAX_STEP_MINUTES = 60
+COMPOSITES_KEPT = 2  # uploads of radar composites kept read, so that moving their window is quick
 ADVECTION_NAME = "ConvLSTM+advection"  # the bundled advection model, shown beside every video forecast
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 REAL_RADAR_EXAMPLE = EXAMPLES / "radar" / "fmi_2016-09-28.npz"
+# Windows cut from real composites by scripts/make_examples.py, each with its locator map (NAME_locator.png): shown
+# in this order, each forecast once at start-up.
+RADAR_EXAMPLES = (EXAMPLES / "radar" / "opera_2024-11-26.npz", REAL_RADAR_EXAMPLE)
 FIRST_SEED, FIRST_DIGITS = 2015, 2  # the Moving MNIST forecast a page without a link shows
 UPLOAD_NO_LINK = (f"An uploaded sequence can't travel in a link. To share this forecast, download {COMPARISON_GIF} "
                   "(the side-by-side animation) below and send that.")
@@ -43,9 +52,11 @@ UPLOAD_NO_LINK = (f"An uploaded sequence can't travel in a link. To share this f
 
 @dataclass(frozen=True)
 class Shown:
-    """A request's answer: the comparison (forecasts, truth, scores, notes) and its files."""
+    """A request's answer: the comparison (forecasts, truth, scores, notes) and its files; for a window of radar
+    composites, its place (where on the composite, when, whose data) too."""
     comparison: Comparison
     files: Rendered
+    place: Place | None = None
 
 
 def moving_mnist_sequence(seed: int, digits: int, frames: int) -> np.ndarray:
@@ -66,10 +77,16 @@ class Backend:
         self._once = threading.Lock()
         self._radar: EncoderForecaster | None = None
         self._first_view: Shown | None = None
+        self._examples_once = threading.Lock()  # of its own: making the examples loads the radar model under _once
+        self._radar_examples: dict[str, Shown] | None = None
+        # The composites last read, by their files: moving the window over them needs no second reading (5 s for
+        # OPERA's hour). Two at most, 0.2 GB each for an OPERA hour on its 2×2 grid.
+        self._composites: OrderedDict[tuple, composites.Composite] = OrderedDict()
+        self._composites_lock = threading.Lock()
 
     def start(self) -> None:
-        """Load every model and make the start-up forecast now (CheckpointError if a model can't be had)."""
-        self.default, self.beside, self.radar, self.first_view  # noqa: B018 (loading is the point)
+        """Load every model and make the start-up forecasts now (CheckpointError if a model can't be had)."""
+        self.default, self.beside, self.radar, self.first_view, self.radar_examples  # noqa: B018 (loading is the point)
 
     @property
     def default(self) -> LoadedModel:
@@ -99,6 +116,24 @@ class Backend:
                 frames = moving_mnist_sequence(FIRST_SEED, FIRST_DIGITS, model.context_frames + model.horizon)
                 self._first_view = self._video(self.default, frames, model.horizon, folder=folder)
         return self._first_view
+
+    @property
+    def radar_examples(self) -> dict[str, Shown]:
+        """The real radar examples by title (``RADAR_EXAMPLES``), each forecast once, as ``radar_composites`` would
+        answer for its window, into folders that last as long as the app."""
+        with self._examples_once:
+            if self._radar_examples is None:
+                folder = tempfile.mkdtemp(prefix="convlstm-radar-examples-")
+                atexit.register(shutil.rmtree, folder, ignore_errors=True)
+                shown = {}
+                for path in RADAR_EXAMPLES:
+                    window, place, title = composites.load_window(path)
+                    locator = np.asarray(Image.open(path.with_name(f"{path.stem}_locator.png")).convert("RGB"))
+                    note = (f"{title}: a window that `python -m scripts.make_examples` cut from the composites as "
+                            "their publisher made them (the map shows where).")
+                    shown[title] = self._placed(window, place, [note], locator, folder=tempfile.mkdtemp(dir=folder))
+                self._radar_examples = shown
+        return self._radar_examples
 
     def session_model(self, model_key: str | None) -> LoadedModel:
         """The model a session chose (its registry key; None: the app's own)."""
@@ -138,6 +173,24 @@ class Backend:
         rates = rain.rain_from_upload(upload.frames, units, from_pixels=upload.from_pixels, name=Path(file).name)
         step = whole_number("The minutes between frames", step_minutes, 1, MAX_STEP_MINUTES)
         return self._show(self.radar, rates, notes=upload.notes, step_minutes=step, progress=progress)
+
+    def radar_composites(self, files, window: tuple[int, int] | None = None,
+                         progress: Progress = no_progress) -> Shown:
+        """Radar composites as weather services publish them (``convlstm.data.composites``: ODIM HDF5, KNMI HDF5,
+        FMI PGM; several files or a ZIP of them) → the forecast of one 100×100 window of them: the wettest
+        well-covered one, or the one whose top-left corner ``window`` (row, column of the composite's grid, as
+        ``Shown.place`` gives it) puts it at. The ConvLSTM beside optical flow and S-PROG (with pysteps), scored
+        on the frames after the input; lead times as clock times; where the window lies (the locator map) and
+        whose data it is (notes, and under the pictures)."""
+        if not files:
+            raise ValueError("Choose radar composite files, or a ZIP of them, to upload first.")
+        progress(0.0, "reading the composites")
+        composite = self._read_composites(files)
+        progress(0.3, "choosing the window")
+        sample, notes = composites.choose_window(composite, window)
+        now = np.where(composite.covered, composite.rain[composite.context - 1], np.nan)  # as the window's mask says
+        locator = locator_map(now, sample.top, sample.left, composites.SIZE)
+        return self._placed(sample, composite.place(sample), [*composite.notes, *notes], locator, progress=progress)
 
     def load_model(self, source: str, revision: str | None = None, model_key: str | None = None) -> LoadedModel:
         """Another video model for a session: a Hub repo id, or (unless hub_only) a folder of the server's.
@@ -189,6 +242,35 @@ class Backend:
                              step_minutes=step_minutes, progress=progress)
         comparison.notes[:0] = notes
         return Shown(comparison, render(comparison, folder or scratch_folder(), progress=progress))
+
+    def _read_composites(self, files) -> composites.Composite:
+        """``composites.read(files)``, or the same files' composite read before (same paths, sizes and times)."""
+        paths = [files] if isinstance(files, str | os.PathLike) else list(files)
+        try:
+            key = tuple(sorted((str(p), os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in paths))
+        except (OSError, TypeError, ValueError):
+            return composites.read(files)  # the reader says what is wrong with them
+        with self._composites_lock:
+            if key in self._composites:
+                self._composites.move_to_end(key)
+                return self._composites[key]
+        composite = composites.read(files)
+        with self._composites_lock:
+            self._composites[key] = composite
+            while len(self._composites) > COMPOSITES_KEPT:
+                self._composites.popitem(last=False)
+        return composite
+
+    def _placed(self, window: Sample, place: Place, notes: list[str], locator: np.ndarray, *,
+                progress: Progress = no_progress, folder: str | None = None) -> Shown:
+        """The forecast of a window of radar composites, with S-PROG and the ConvLSTM at its rain amounts, placed."""
+        model = self.radar
+        comparison = compare(model, window.frames, context=model.context_frames, horizon=model.horizon,
+                             step_minutes=place.step_minutes, now=place.now, covered=window.mask,
+                             credit=place.credit, with_reference=True, progress=progress)
+        comparison.notes[:0] = [*notes, f"{place.credit}."]
+        files = render(comparison, folder or scratch_folder(), locator=locator, progress=progress)
+        return Shown(comparison, files, place)
 
     @staticmethod
     def _video_model(loaded: LoadedModel, source: str) -> LoadedModel:

@@ -17,10 +17,14 @@ REFLECTIVITY_COLORS = (
 )
 
 
+UNCOVERED = (150, 150, 150)  # where no radar saw (NaN): gray, apart from dry (black) and every rain colour
+
+
 def colorize(frames, *, units: str = "mm/h", background: tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
     """Frames (..., H, W) in ``units`` ("mm/h", "dBZ" or "unit", the model's scale) → uint8 RGB
     (..., H, W, 3) in the NWS reflectivity colours. Below 5 dBZ (≈ 0.075 mm/h) is dry and
-    takes ``background``: black by default, as on most radar displays.
+    takes ``background``: black by default, as on most radar displays. NaN is outside radar
+    coverage and drawn ``UNCOVERED``.
     """
     frames = frames.detach().cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
     if units == "mm/h":
@@ -32,19 +36,24 @@ def colorize(frames, *, units: str = "mm/h", background: tuple[int, int, int] = 
     else:
         raise ValueError(f"units must be 'mm/h', 'dBZ' or 'unit', got {units!r}")
     levels = np.array([level for level, _ in REFLECTIVITY_COLORS], np.float32)
-    palette = np.array([background] + [rgb for _, rgb in REFLECTIVITY_COLORS], np.uint8)
-    band = np.searchsorted(levels, np.nan_to_num(dbz, nan=-np.inf), side="right")  # 0 = dry
+    palette = np.array([background] + [rgb for _, rgb in REFLECTIVITY_COLORS] + [UNCOVERED], np.uint8)
+    band = np.where(np.isnan(dbz), len(palette) - 1, np.searchsorted(levels, np.nan_to_num(dbz, nan=-np.inf),
+                                                                       side="right"))  # 0 = dry
     return palette[band]
 
 
-def legend_image(swatch: int = 40, *, background: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
-    """A strip of the colour bands labelled with their lower dBZ and mm/h: uint8 RGB (44, 15·swatch, 3)."""
+def legend_image(swatch: int = 40, *, background: tuple[int, int, int] = (255, 255, 255),
+                 uncovered: bool = False) -> np.ndarray:
+    """A strip of the colour bands labelled with their lower dBZ and mm/h: uint8 RGB (44, 15·swatch, 3); with
+    ``uncovered``, one swatch more, the gray of "no radar"."""
     row = 22
     bands = [("dBZ", "mm/h", (255, 255, 255))]
     for level, rgb in REFLECTIVITY_COLORS:
         rain = float(dbz_to_rain(level))
         text = f"{rain:.2f}" if rain < 1 else f"{rain:.1f}" if rain < 10 else f"{rain:.0f}"
         bands.append((str(level), text, rgb))
+    if uncovered:
+        bands.append(("no", "radar", UNCOVERED))
     image = np.full((2 * row, swatch * len(bands), 3), background, np.uint8)
     font = cv2.FONT_HERSHEY_SIMPLEX
     for i, (dbz, rain, rgb) in enumerate(bands):

@@ -174,7 +174,8 @@ def frame_grid(
     columns = max(len(column_labels), max(len(c) for c in cells))
 
     label_w = max(_text_size(row.label, FONT_SCALE)[0] for row in rows) + 2 * PAD
-    header_h = _line_height(FONT_SCALE) + 2 * PAD if column_labels else GAP
+    lines = max((len(text.split("\n")) for text in column_labels), default=1)  # a label may take several lines
+    header_h = lines * _line_height(FONT_SCALE) + 2 * PAD if column_labels else GAP
     title_h = _line_height(TITLE_SCALE) + 2 * PAD if title else 0
     height = title_h + header_h + len(rows) * (cell_h + GAP)
     width = label_w + columns * (cell_w + GAP)
@@ -184,7 +185,8 @@ def frame_grid(
         _put_text(image, title, (PAD, PAD), TITLE_SCALE)
     for j, text in enumerate(column_labels):
         x = label_w + j * (cell_w + GAP)
-        _put_centred(image, text, x, title_h + PAD, cell_w, FONT_SCALE)
+        for i, line in enumerate(text.split("\n")):
+            _put_centred(image, line, x, title_h + PAD + i * _line_height(FONT_SCALE), cell_w, FONT_SCALE)
     for i, (row, row_cells) in enumerate(zip(rows, cells, strict=True)):
         y = title_h + header_h + i * (cell_h + GAP)
         _put_text(image, row.label, (PAD, y + (cell_h - _line_height(FONT_SCALE)) // 2), FONT_SCALE)
@@ -234,6 +236,21 @@ def side_by_side(
         if frame_labels and t < len(frame_labels):
             _put_centred(out[t], frame_labels[t], 0, header_h + cell_h + PAD, width, FONT_SCALE)
     return out
+
+
+def text_block(text: str, width: int, *, font_scale: float = FONT_SCALE) -> np.ndarray:
+    """``text`` set in lines that fit ``width`` pixels, black on the page's white: uint8 RGB (h, width, 3)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and _text_size(f"{lines[-1]} {word}", font_scale)[0] <= width - 2 * PAD:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    height = _line_height(font_scale)
+    image = np.full((len(lines) * height + 2 * PAD, width, 3), BACKGROUND, np.uint8)
+    for i, line in enumerate(lines):
+        _put_text(image, line, (PAD, PAD + i * height), font_scale)
+    return image
 
 
 def _cells(row: Row, scale: int) -> np.ndarray:

@@ -8,9 +8,10 @@ import pytest
 
 from convlstm.commands import real_radar
 from convlstm.data import composites
+from convlstm.scoring.compare import at_amounts
 from tests.helpers import synthetic_composite
 
-pysteps = pytest.importorskip("pysteps", reason="pysteps (requirements-dev.txt) is the reference implementation")
+pysteps = pytest.importorskip("pysteps", reason="pysteps (requirements-radar.txt) is the reference implementation")
 DATA = Path(__file__).resolve().parents[3] / "shared" / "radar"
 
 
@@ -29,26 +30,7 @@ def test_masked_forecasts_are_zero_outside_coverage():
     assert set(seconds) >= {"ConvLSTM", "optical flow", "persistence"}
 
 
-def test_with_amounts_of_keeps_the_placement_and_takes_the_reference_amounts():
-    rng = np.random.default_rng(1)
-
-    def rain(wet, scale):  # mm/h, 0.1 and more where wet: the dBZ scale has nothing below 0 dBZ (0.04 mm/h)
-        return np.where(rng.random((3, 30, 40)) < wet, 0.1 + rng.gamma(0.6, scale, (3, 30, 40)), 0).astype(np.float32)
-    forecast, reference = rain(0.6, 2.0), rain(0.4, 4.0)
-    placed = real_radar.with_amounts_of(forecast, reference)
-    for k in range(3):  # each frame on its own
-        np.testing.assert_allclose(np.sort(placed[k].ravel()), np.sort(reference[k].ravel()), rtol=1e-5, atol=1e-6)
-        for threshold in (0.5, 2.0, 5.0):  # the same rain area at every threshold
-            assert (placed[k] > threshold).sum() == (reference[k] > threshold).sum()
-        wetter = forecast[k].ravel().argsort(kind="stable")
-        assert (np.diff(placed[k].ravel()[wetter]) >= -1e-6).all()  # the forecast's order of its pixels kept
-    sparse = rain(0.2, 2.0)  # fewer wet pixels than the reference: they take its heaviest values, the rest stays dry
-    placed = real_radar.with_amounts_of(sparse, reference)
-    assert (placed[sparse == 0] == 0).all() and ((placed > 0).sum((1, 2)) == (sparse > 0).sum((1, 2))).all()
-    np.testing.assert_allclose(placed.max((1, 2)), reference.max((1, 2)), rtol=1e-5)
-
-
-def test_the_evaluation_scores_the_model_at_the_references_amounts():
+def test_the_evaluation_scores_every_method_at_the_references_amounts_and_reports_bias():
     from convlstm import load_model
     from convlstm.core.checkpoint import RADAR_CHECKPOINT
 
@@ -57,11 +39,20 @@ def test_the_evaluation_scores_the_model_at_the_references_amounts():
     results = real_radar.evaluate({"ConvLSTM": load_model(RADAR_CHECKPOINT, device="cpu")}, found)
     same = results["at_reference_amounts"]
     assert (same["model"], same["reference"]) == ("ConvLSTM", real_radar.REFERENCE)
-    placed = f"ConvLSTM at {real_radar.REFERENCE}'s rain amounts"
-    assert list(same["methods"]) == [real_radar.REFERENCE, placed] and list(same["by_source"]) == ["synthetic"]
+    others = [name for name in results["methods"] if name != real_radar.REFERENCE]
+    assert others == ["ConvLSTM", "optical flow", "persistence", "pysteps LK"]
+    assert list(same["methods"]) == [real_radar.REFERENCE, *(at_amounts(name, real_radar.REFERENCE) for name in others)]
+    assert list(same["by_source"]) == ["synthetic"]
     assert same["methods"][real_radar.REFERENCE] == results["methods"][real_radar.REFERENCE]  # the reference as it is
-    row = f"| all 2 | {placed} | {same['methods'][placed]['mean']['csi@0.5']:.3f} |"
-    assert row in real_radar.summary_table(results)
+    reference_bias = np.array(same["methods"][real_radar.REFERENCE]["per_lead"]["bias@0.5"])
+    for name in others:  # at its amounts, no method has more rain area than the reference (less where it is drier)
+        bias = np.array(same["methods"][at_amounts(name, real_radar.REFERENCE)]["per_lead"]["bias@0.5"])
+        assert (bias <= reference_bias + 1e-9).all(), name
+        assert "bias@0.5" in results["methods"][name]["mean"]
+    placed = at_amounts("ConvLSTM", real_radar.REFERENCE)
+    table = real_radar.summary_table(results)
+    assert f"| all 2 | {placed} | {same['methods'][placed]['mean']['csi@0.5']:.3f} |" in table
+    assert "bias@0.5 (1 best)" in table
 
 
 @pytest.mark.slow
@@ -82,4 +73,7 @@ def test_the_evaluation_command_on_the_real_composites(tmp_path):
     assert means["pysteps S-PROG"] > means["persistence"]  # the reference beats the trivial forecast
     assert set(results["at_reference_amounts"]["by_source"]) == set(results["by_source"])
     assert out.with_suffix(".md").is_file() and out.with_suffix(".png").is_file()
-    assert len(list(tmp_path.glob("real_*.png"))) == 3  # one picture per source
+    assert out.with_name("real_performance.png").is_file()
+    assert len(list(tmp_path.glob("real_*.png"))) == 3 + 1  # one picture per source, and the performance diagram
+    placed = results["at_reference_amounts"]["methods"]
+    assert len(placed) == len(results["methods"])  # every method but the reference, and the reference

@@ -159,6 +159,18 @@ def test_csi_pod_far_by_hand_and_nan_when_undefined():
     np.testing.assert_allclose(metrics.csi(pred, truth, 0.5), [1 / 5, np.nan])
     np.testing.assert_allclose(metrics.pod(pred, truth, 0.5), [1 / 3, np.nan])
     np.testing.assert_allclose(metrics.far(pred, truth, 0.5), [2 / 3, np.nan])
+    # bias: (hits + false alarms) / (hits + misses) = 3 / 3 in frame 0; nothing observed in frame 1
+    np.testing.assert_allclose(metrics.categorical_scores(pred, truth, 0.5)["bias"], [1.0, np.nan])
+
+
+def test_frequency_bias_is_the_forecast_area_over_the_observed_one():
+    truth = np.zeros((1, 10, 10))
+    truth[0, :4] = 1.0  # 40 wet pixels observed
+    for rows, area in ((2, 0.5), (4, 1.0), (8, 2.0)):  # forecasts of half, the same and twice the area
+        pred = np.zeros((1, 10, 10))
+        pred[0, :rows] = 1.0
+        s = metrics.categorical_scores(pred, truth, 0.5)
+        assert s["bias"][0] == pytest.approx(area) == pytest.approx(s["pod"][0] / (1 - s["far"][0]))
 
 
 def test_fss_worked_example():
@@ -194,6 +206,33 @@ def test_rainfall_mse_and_correlation():
     expected = [np.corrcoef(p.ravel(), t.ravel())[0, 1] for p, t in zip(pred, truth, strict=True)]
     np.testing.assert_allclose(metrics.correlation(pred, truth), expected)
     assert np.isnan(metrics.correlation(np.ones((1, 4, 4)), truth[:1, :4, :4])).all()
+
+
+def test_rainfall_mse_and_correlation_over_the_covered_pixels_only():
+    rng = np.random.default_rng(7)
+    pred, truth = 30 * rng.random((2, 12, 12)), 30 * rng.random((2, 12, 12))
+    covered = np.zeros((12, 12), bool)
+    covered[2:9, 3:11] = True
+    inside = (slice(None), slice(2, 9), slice(3, 11))
+    for score in (metrics.rainfall_mse, metrics.correlation):
+        np.testing.assert_allclose(score(pred, truth, covered), score(pred[inside], truth[inside]))
+    assert np.isnan(metrics.rainfall_mse(pred, truth, np.zeros((12, 12), bool))).all()  # nothing covered
+    with pytest.raises(ValueError, match="coverage mask"):
+        metrics.rainfall_mse(pred, truth, covered[:5])
+
+
+def test_rain_scores_leave_out_what_the_radar_did_not_see():
+    rng = np.random.default_rng(8)
+    covered = np.ones((16, 16), bool)
+    covered[:, 10:] = False
+    truth = np.where(covered, rng.gamma(0.6, 3.0, (3, 16, 16)), 0)
+    pred = np.where(covered, rng.gamma(0.6, 3.0, (3, 16, 16)), 0)
+    masked, inside = metrics.rain_scores(pred, truth, covered), metrics.rain_scores(pred[..., :10], truth[..., :10])
+    for key in ("csi@0.5", "pod@2", "far@0.5", "bias@0.5", "rainfall_mse", "correlation"):
+        np.testing.assert_allclose(masked[key], inside[key], err_msg=key)  # as if the uncovered pixels were cut off
+    assert not np.allclose(metrics.rain_scores(pred, truth)["rainfall_mse"], masked["rainfall_mse"])  # diluted without
+    with pytest.raises(ValueError, match="zero outside"):
+        metrics.rain_scores(pred + 1, truth, covered)
 
 
 def test_scores_for_the_app():

@@ -6,7 +6,7 @@ import pytest
 
 from convlstm.scoring import metrics
 
-pysteps = pytest.importorskip("pysteps", reason="pysteps (requirements-dev.txt) is the reference implementation")
+pysteps = pytest.importorskip("pysteps", reason="pysteps (requirements-radar.txt) is the reference implementation")
 
 
 def test_categorical_scores_and_fss_equal_pysteps_verification():
@@ -16,8 +16,8 @@ def test_categorical_scores_and_fss_equal_pysteps_verification():
     pred, obs = (rng.gamma(0.6, 1.5, (64, 80)) for _ in range(2))  # continuous: no value sits on a threshold
     for threshold in (0.5, 2.0, 5.0):
         ours = metrics.categorical_scores(pred[None], obs[None], threshold)  # one frame, (T, H, W)
-        theirs = det_cat_fct(pred, obs, threshold, scores=["CSI", "POD", "FAR"])
-        for name in ("csi", "pod", "far"):
+        theirs = det_cat_fct(pred, obs, threshold, scores=["CSI", "POD", "FAR", "BIAS"])
+        for name in ("csi", "pod", "far", "bias"):
             assert ours[name][0] == pytest.approx(theirs[name.upper()], rel=1e-12)
     for scale in (1, 5, 11, 21):
         assert metrics.fss(pred[None], obs[None], 1.0, scale)[0] == pytest.approx(fss(pred, obs, 1.0, scale), rel=1e-9)

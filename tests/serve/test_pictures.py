@@ -2,6 +2,7 @@
 
 import os
 import time
+from datetime import datetime, timezone
 
 import cv2
 import numpy as np
@@ -12,7 +13,7 @@ from convlstm import EncoderForecaster
 from convlstm.data import synthetic_radar
 from convlstm.scoring.compare import compare
 from convlstm.serve import pictures, requests
-from convlstm.viz import colors, render
+from convlstm.viz import colors, plots, render
 from tests.helpers import frames_of
 
 
@@ -133,3 +134,33 @@ def test_render_puts_the_side_by_side_gif_first_among_the_downloads(tmp_path):
     assert out.comparison_gif.stat().st_size < full.stat().st_size
     if out.animation.suffix == ".gif":  # no WebM encoder here: the small GIF is the animation as well
         assert out.animation == out.comparison_gif
+
+
+def test_a_radar_window_is_drawn_with_its_coverage_times_credit_diagram_and_locator(tmp_path):
+    model = EncoderForecaster(frame_size=40, patch_size=4, hidden_channels=[4], kernel_size=3, context_frames=3,
+                              horizon=4, value_transform="dbz60", step_minutes=6).eval()
+    frames = synthetic_radar.radar(1, seed=1, frames=6, size=40)[0]
+    covered = np.ones((40, 40), bool)
+    covered[:, 30:] = False
+    now = datetime(2024, 11, 26, 1, 20, tzinfo=timezone.utc)
+    credit = "Radar data: EUMETNET OPERA (open data, CC BY 4.0); modified (one window cut)"
+    plain = pictures.render(compare(model, frames, context=3, horizon=4, step_minutes=5), tmp_path / "plain")
+    c = compare(model, frames, context=3, horizon=4, step_minutes=5, now=now, covered=covered, credit=credit)
+    locator = np.zeros((30, 50, 3), np.uint8)
+    out = pictures.render(c, tmp_path / "placed", locator=locator)
+    grid = np.asarray(Image.open(out.grid).convert("RGB"))
+    pages = frames_of(out.comparison_gif)
+    for picture in (grid, pages[0]):
+        assert (picture == colors.UNCOVERED).all(-1).sum() > 4 * 10 * 40  # the uncovered strip, in every panel
+    assert not (np.asarray(Image.open(plain.grid).convert("RGB")) == colors.UNCOVERED).all(-1).sum() > 4 * 10 * 40
+    # Two-line clock labels, the "no radar" swatch and the credit make both pictures taller than without them.
+    assert grid.shape[0] > np.asarray(Image.open(plain.grid)).shape[0] + 2 * render.FONT_SCALE * 20
+    uncredited = compare(model, frames, context=3, horizon=4, step_minutes=5, now=now, covered=covered)
+    without = frames_of(pictures.render(uncredited, tmp_path / "uncredited").comparison_gif)[0]
+    credit_lines = render.text_block(credit, pages[0].shape[1])
+    assert pages[0].shape[0] == without.shape[0] + render.PAD + credit_lines.shape[0]  # the credit, under the legend
+    assert (pages[0][-credit_lines.shape[0]:].min(axis=2) < 100).any()  # in ink
+    assert np.asarray(Image.open(out.locator)).shape == (30, 50, 3) and plain.locator is None
+    diagram = np.asarray(Image.open(out.diagram).convert("RGB"))
+    assert diagram.shape[1] == 560 and (diagram == plots.COLORS["ConvLSTM"]).all(-1).any()
+    assert pictures.render(compare(model, frames[:3], context=3, horizon=4), tmp_path / "no truth").diagram is None

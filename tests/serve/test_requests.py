@@ -1,14 +1,23 @@
 """The app's requests, as the UI, the benchmarks and the tests call them: answers scored and drawn,
 and what a person typed refused with a message for them."""
 
+import sys
+import zipfile
+from pathlib import Path
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from convlstm import CheckpointError
 from convlstm.core.checkpoint import RADAR_CHECKPOINT
+from convlstm.data import composites
 from convlstm.data.limits import SequenceError
+from convlstm.scoring.compare import BIAS, scores_table
 from convlstm.serve import requests
 from convlstm.serve.requests import ADVECTION_NAME, Backend, Shown
+from convlstm.viz.maps import BOX
+from tests.helpers import write_composites
 
 
 def test_moving_mnist_sequence(sequence):
@@ -54,3 +63,98 @@ def test_another_model_must_be_named_and_must_forecast_video(backend):
     with pytest.raises(CheckpointError, match=r"rain rate in mm/h, not gray video frames.*Still using "):
         backend.load_model(str(RADAR_CHECKPOINT))
     assert backend.session_model(None) is backend.default  # the session keeps the app's model
+
+
+# --- radar composites -------------------------------------------------------------------------------------
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "radar"
+
+
+def test_radar_composites_are_forecast_placed_in_time_and_space_and_credited(backend, tmp_path):
+    pytest.importorskip("h5py", reason="h5py (requirements-radar.txt) reads ODIM composites")
+    pytest.importorskip("pysteps", reason="pysteps (requirements-radar.txt) makes S-PROG")
+    paths, _ = write_composites(tmp_path / "files", "odim", frames=8, shape=(130, 220))
+    archive = tmp_path / "opera.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for p in paths:
+            z.write(p, p.name)
+    shown = backend.radar_composites(str(archive))
+    c, place = shown.comparison, shown.place
+    assert c.lead_labels()[:2] == ["+5 min, 01:25 UTC", "+10 min, 01:30 UTC"]  # 5 in (01:00-01:20), 3 to score
+    assert c.input_labels()[-1] == "input 5/5, 01:20 UTC" and len(c.truth) == 3
+    assert (place.grid, place.block, place.step_minutes, place.provider) == ((130, 220), 1, 5, "EUMETNET OPERA")
+    assert f"{place.now:%H:%M}" == "01:20" and 0 <= place.left <= 120
+    assert any("EUMETNET OPERA (open data, CC BY 4.0)" in note for note in c.notes) and "CC BY 4.0" in c.credit
+    assert any("The wettest 100×100 window at 01:20 UTC" in note for note in c.notes)
+    headers, rows, _ = scores_table(c)
+    assert BIAS in headers and [row[0] for row in rows] == [
+        "ConvLSTM", "optical flow", "persistence", "pysteps S-PROG", "ConvLSTM at pysteps S-PROG's rain amounts"]
+    assert (c.forecasts["ConvLSTM"][:, ~c.covered] == 0).all()
+    for path in (shown.files.locator, shown.files.diagram, shown.files.grid, *shown.files.downloads):
+        assert path.is_file() and path.stat().st_size > 0, path
+    locator = np.asarray(Image.open(shown.files.locator).convert("RGB"))
+    assert locator.shape == (130, 220, 3) and (locator == BOX).all(-1).any()  # the whole grid, the window outlined
+    moved = backend.radar_composites([str(p) for p in paths], window=(10, 0))
+    assert (moved.place.top, moved.place.left) == (10, 0)
+    np.testing.assert_array_equal(moved.comparison.context, composites.cut(
+        composites.read(paths).rain, 10, 0).frames[:5])
+
+
+def test_radar_composites_without_pysteps_are_scored_at_optical_flows_amounts(backend, tmp_path, monkeypatch):
+    pytest.importorskip("h5py", reason="h5py (requirements-radar.txt) reads ODIM composites")
+    paths, _ = write_composites(tmp_path, "fmi", frames=7)
+    monkeypatch.setitem(sys.modules, "pysteps", None)  # what `import pysteps` meets where it isn't installed
+    c = backend.radar_composites([str(p) for p in paths]).comparison
+    assert "pysteps S-PROG" not in c.forecasts and "ConvLSTM at optical flow's rain amounts" in c.scores
+    assert any("pip install -r requirements-radar.txt" in note for note in c.notes)
+
+
+def test_bad_radar_composites_get_a_message_for_people(backend, tmp_path):
+    with pytest.raises(ValueError, match="Choose radar composite files"):
+        backend.radar_composites([])
+    paths, _ = write_composites(tmp_path, "fmi", frames=1)
+    with pytest.raises(SequenceError, match="one frame"):
+        backend.radar_composites([str(p) for p in paths])
+
+
+def test_the_real_radar_examples_are_made_once_placed_and_credited(backend):
+    examples = backend.radar_examples
+    assert list(examples) == ["Europe, EUMETNET OPERA, 2024-11-26 01:00–02:00 UTC",
+                              "Finland, a rain band, FMI, 2016-09-28 15:05–16:40 UTC"]
+    assert backend.radar_examples is examples  # made once
+    opera, fmi = examples.values()
+    assert opera.comparison.lead_labels()[0] == "+5 min, 01:25 UTC" and len(opera.comparison.truth) == 8
+    assert fmi.comparison.lead_labels()[-1] == "+75 min, 16:40 UTC"
+    for shown in examples.values():
+        assert "CC BY 4.0" in shown.comparison.credit and shown.place.block in (2, 3)
+        assert shown.files.locator.is_file() and shown.files.diagram.is_file()
+        assert shown.comparison.reference in ("pysteps S-PROG", "optical flow")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DATA.is_dir(), reason="the real radar composites (shared/radar beside the repo) are absent")
+def test_the_opera_hour_uploaded_as_a_zip(backend, tmp_path):
+    archive = tmp_path / "opera.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for path in sorted((DATA / "OPERA/20241126/CIRRUS").glob("*.hdf")):
+            z.write(path, path.name)
+    shown = backend.radar_composites(str(archive))
+    assert shown.comparison.lead_labels()[0] == "+5 min, 01:25 UTC" and shown.place.grid == (2200, 1900)
+    assert shown.files.locator.is_file() and any("EUMETNET OPERA" in note for note in shown.comparison.notes)
+
+
+def test_moving_the_window_does_not_read_the_files_again(backend, tmp_path, monkeypatch):
+    paths, _ = write_composites(tmp_path, "fmi", frames=6, shape=(130, 220))
+    reads = []
+    read = composites.read
+    monkeypatch.setattr(composites, "read", lambda files, **kw: reads.append(files) or read(files, **kw))
+    first = backend.radar_composites([str(p) for p in paths])
+    moved = backend.radar_composites([str(p) for p in paths[::-1]], window=(30, 20))  # the same files, any order
+    assert len(reads) == 1 and (moved.place.top, moved.place.left) == (30, 20) != (first.place.top, first.place.left)
+    paths[0].write_bytes(paths[0].read_bytes())  # written again: read again
+    backend.radar_composites([str(p) for p in paths])
+    assert len(reads) == 2
+    for _ in range(requests.COMPOSITES_KEPT):  # others' uploads push it out
+        backend.radar_composites([str(p) for p in write_composites(tmp_path / str(len(reads)), "fmi", frames=3)[0]])
+    backend.radar_composites([str(p) for p in paths])
+    assert len(reads) == 2 + requests.COMPOSITES_KEPT + 1

@@ -25,3 +25,14 @@ def test_legend_image():
     legend = colors.legend_image(swatch=40)
     assert legend.dtype == np.uint8 and legend.shape == (44, 40 * (len(colors.REFLECTIVITY_COLORS) + 1), 3)
     assert (legend == colors.REFLECTIVITY_COLORS[0][1]).all(-1).any()  # the 5 dBZ swatch is there
+
+
+def test_outside_radar_coverage_is_gray_and_the_legend_can_say_so():
+    rain = np.array([[np.nan, 0.0, 30.0]], np.float32)
+    rgb = colors.colorize(rain)
+    assert rgb[0, 0].tolist() == list(colors.UNCOVERED) and rgb[0, 1].tolist() == [0, 0, 0]
+    assert rgb[0, 2].tolist() not in (list(colors.UNCOVERED), [0, 0, 0])
+    assert colors.UNCOVERED not in [rgb for _, rgb in colors.REFLECTIVITY_COLORS]  # never taken for rain
+    plain, marked = colors.legend_image(swatch=40), colors.legend_image(swatch=40, uncovered=True)
+    gray = [(legend == colors.UNCOVERED).all(-1).sum() for legend in (plain, marked)]
+    assert marked.shape[1] == plain.shape[1] + 40 and gray[1] >= gray[0] + 40 * 22 - 60  # a swatch, less its text

@@ -180,3 +180,17 @@ def test_gray_pages_keep_few_levels_and_stay_close(tmp_path):
     frames = np.stack(frames_of(small))[..., 0]
     assert len(np.unique(frames)) <= 64
     assert np.abs(frames.astype(int) - pages).max() <= 2  # 64 levels: at most half a step (2) off
+
+
+def test_frame_grid_column_labels_may_take_two_lines():
+    one = _grid(column_labels=[f"+{i}" for i in range(1, T + 1)])
+    two = _grid(column_labels=[f"+{5 * i} min\n01:{5 * i:02d} UTC" for i in range(1, T + 1)])
+    assert two.shape[0] == one.shape[0] + render._line_height(render.FONT_SCALE) and two.shape[1] == one.shape[1]
+
+
+def test_text_block_wraps_to_its_width():
+    credit = "Radar data: EUMETNET OPERA (open data, CC BY 4.0); modified (rain rate, 2×2 pixels averaged)"
+    block = render.text_block(credit, 300)
+    assert block.shape[1] == 300 and block.shape[0] > 2 * render._line_height(render.FONT_SCALE)  # several lines
+    assert (block.min(axis=2) < 100).any()  # ink
+    assert render.text_block("short", 300).shape[0] < block.shape[0]
