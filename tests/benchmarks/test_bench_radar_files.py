@@ -23,6 +23,7 @@ def test_the_benchmark_times_every_stage_of_each_upload(tmp_path, monkeypatch, c
         cells = [cell.strip(" *|") for cell in row.split(" | ")]
         assert cells[2] == "7" and cells[3] == "160×130 (×1)"  # frames used, the grid
         reading, forecasting, drawing, total = (float(cell) for cell in cells[4:8])
-        assert min(reading, forecasting, drawing) > 0 and total == pytest.approx(reading + forecasting + drawing,
-                                                                               abs=0.02)
+        # Each stage timed (a tiny crop reads in under 5 ms, which the table prints as 0.00) and adding up.
+        assert min(reading, forecasting, drawing) >= 0 and forecasting > 0
+        assert total == pytest.approx(reading + forecasting + drawing, abs=0.02)
     assert "pysteps' import in a fresh process" in out and "load average" in out
