@@ -75,7 +75,7 @@ RADAR_EXAMPLES = {
 
 
 def write_radar_examples(data: Path, out: Path) -> None:
-    from convlstm.data import composites
+    from convlstm.data import composites, radar_windows
     from convlstm.viz.maps import locator_map
 
     out.mkdir(parents=True, exist_ok=True)
@@ -85,7 +85,7 @@ def write_radar_examples(data: Path, out: Path) -> None:
         place = composite.place(window)
         path = composites.save_window(out / f"{name}.npz", window, place, title)
         now = np.where(composite.covered, composite.rain[composite.context - 1], np.nan)
-        image = locator_map(now, window.top, window.left, composites.SIZE)
+        image = locator_map(now, window.top, window.left, radar_windows.SIZE)
         locator = out / f"{name}_locator.png"
         Image.fromarray(image).quantize(64, dither=Image.Dither.NONE).save(locator, optimize=True)  # a few colours
         print(f"{path}: {path.stat().st_size / 1024:.0f} KB, {locator.name} {locator.stat().st_size / 1024:.0f} KB; "

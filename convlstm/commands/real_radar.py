@@ -23,7 +23,8 @@ import numpy as np
 from ..core.checkpoint import device_name, load_model
 from ..core.inference import matching_switched
 from ..core.model import EncoderForecaster
-from ..data.composites import CONTEXT, HORIZON, SOURCES, STEP_MINUTES, Sample, all_samples
+from ..data.composites import SOURCES, all_samples
+from ..data.radar_windows import CONTEXT, HORIZON, STEP_MINUTES, Sample
 from ..scoring import compare, metrics
 from ..scoring.compare import at_amounts, lead_label, with_amounts_of
 from ..scoring.reference import SPROG, pysteps_forecasts

@@ -28,8 +28,9 @@ from ..core.checks import whole_number
 from ..core.model import EncoderForecaster
 from ..core.values import GRAY
 from ..data import composites, rain, synthetic_radar, uploads
-from ..data.composites import Place, Sample
+from ..data.composites import Place
 from ..data.mnist import moving_mnist
+from ..data.radar_windows import SIZE, Sample
 from ..scoring.compare import MAX_HORIZON, Comparison, Progress, compare, no_progress
 from ..viz.maps import locator_map
 from .pictures import COMPARISON_GIF, Rendered, render, scratch_folder
@@ -189,7 +190,7 @@ class Backend:
         progress(0.3, "choosing the window")
         sample, notes = composites.choose_window(composite, window)
         now = np.where(composite.covered, composite.rain[composite.context - 1], np.nan)  # as the window's mask says
-        locator = locator_map(now, sample.top, sample.left, composites.SIZE)
+        locator = locator_map(now, sample.top, sample.left, SIZE)
         return self._placed(sample, composite.place(sample), [*composite.notes, *notes], locator, progress=progress)
 
     def load_model(self, source: str, revision: str | None = None, model_key: str | None = None) -> LoadedModel:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from convlstm.commands import real_radar
-from convlstm.data import composites
+from convlstm.data import radar_windows
 from convlstm.scoring.compare import at_amounts
 from tests.helpers import synthetic_composite
 
@@ -20,7 +20,7 @@ def test_masked_forecasts_are_zero_outside_coverage():
     from convlstm.core.checkpoint import RADAR_CHECKPOINT
 
     rain, _ = synthetic_composite()
-    sample = composites.samples(rain, "synthetic")[0]
+    sample = radar_windows.samples(rain, "synthetic")[0]
     model = load_model(RADAR_CHECKPOINT, device="cpu")
     seconds = {}
     made = real_radar.forecasts({"ConvLSTM": model}, sample, seconds)
@@ -35,7 +35,7 @@ def test_the_evaluation_scores_every_method_at_the_references_amounts_and_report
     from convlstm.core.checkpoint import RADAR_CHECKPOINT
 
     rain, _ = synthetic_composite()
-    found = composites.samples(rain, "synthetic")[:2]
+    found = radar_windows.samples(rain, "synthetic")[:2]
     results = real_radar.evaluate({"ConvLSTM": load_model(RADAR_CHECKPOINT, device="cpu")}, found)
     same = results["at_reference_amounts"]
     assert (same["model"], same["reference"]) == ("ConvLSTM", real_radar.REFERENCE)

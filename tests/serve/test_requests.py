@@ -11,7 +11,7 @@ from PIL import Image
 
 from convlstm import CheckpointError
 from convlstm.core.checkpoint import RADAR_CHECKPOINT
-from convlstm.data import composites
+from convlstm.data import composites, radar_windows
 from convlstm.data.limits import SequenceError
 from convlstm.scoring.compare import BIAS, scores_table
 from convlstm.serve import requests
@@ -96,7 +96,7 @@ def test_radar_composites_are_forecast_placed_in_time_and_space_and_credited(bac
     assert locator.shape == (130, 220, 3) and (locator == BOX).all(-1).any()  # the whole grid, the window outlined
     moved = backend.radar_composites([str(p) for p in paths], window=(10, 0))
     assert (moved.place.top, moved.place.left) == (10, 0)
-    np.testing.assert_array_equal(moved.comparison.context, composites.cut(
+    np.testing.assert_array_equal(moved.comparison.context, radar_windows.cut(
         composites.read(paths).rain, 10, 0).frames[:5])
 
 
