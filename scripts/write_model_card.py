@@ -144,6 +144,7 @@ def _runs(training: dict) -> list[str]:
         compiled = f", gate math fused with torch.compile (`--compile {t['compile']}`)" \
             if t["compile"] != "none" else ""
         graphed = ", the whole step captured in a CUDA graph" if t.get("cuda_graph") else ""
+        layout = ", channels-last memory layout" if t.get("channels_last") else ""
         start = "continued from the checkpoint above (same architecture), a fresh optimizer; " if i > 1 \
             else "from scratch; "
         lines.append(
@@ -151,7 +152,7 @@ def _runs(training: dict) -> list[str]:
             f"{start}{loss}; AdamW, lr {t['lr']:g} with {t['warmup_steps']} warm-up steps then cosine to "
             f"{t['min_lr_ratio']:g}× over the wall-clock budget; gradient clipping {t['grad_clip']:g}; batch "
             f"{t['batch_size']}{teacher}{'; bf16 autocast' if t['bf16'] and 'CPU' not in run['device'] else ''}"
-            f"{compiled}{graphed}: {run['steps']:,} steps, {run['sequences']:,} sequences "
+            f"{compiled}{graphed}{layout}: {run['steps']:,} steps, {run['sequences']:,} sequences "
             f"({run['sequences_per_s']:.0f} sequences/s including validation); best validation MSE/frame "
             f"{run['best']['val_mse']:.1f} at step {run['best']['step']:,}.")
     if len(runs) > 1:
