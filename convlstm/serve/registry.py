@@ -66,10 +66,12 @@ def model_info(model: EncoderForecaster, source: str, *, revision: str | None = 
     training = _read_json(folder / "training.json")  # as train.py writes it: {"config", "best", totals...}
     if training:
         cfg, best = training.get("config", {}), training.get("best", {})
+        runs = [*training.get("earlier_runs", []), training]  # a continued checkpoint: every run it took
+        devices = list(dict.fromkeys(run["device"] for run in runs if run.get("device")))
         info["training"] = {k: v for k, v in {
-            "dataset": cfg.get("dataset"), "digits": cfg.get("num_digits"), "steps": training.get("steps"),
-            "sequences": training.get("sequences"), "minutes": training.get("minutes"),
-            "device": training.get("device"), "val_mse": best.get("val_mse")}.items() if v is not None}
+            "dataset": cfg.get("dataset"), "digits": cfg.get("num_digits"),
+            "steps": _total(runs, "steps"), "sequences": _total(runs, "sequences"), "minutes": _total(runs, "minutes"),
+            "device": " then ".join(devices) or None, "val_mse": best.get("val_mse")}.items() if v is not None}
     tests = []
     for path in sorted(folder.glob("*.json")):
         results = _read_json(path) if path.name.startswith(EVALUATION_PREFIXES) else {}
@@ -142,6 +144,12 @@ def headline_markdown(info: dict, beside: tuple[str, dict] | None = None) -> str
         score += ", SSIM ↑ " + " and ".join(f"{t['ssim']:.3f}" for t in tests)
         score += f" vs {first['flow_ssim']:.3f}" if first.get("flow_ssim") is not None else ""
     return line + f" · **Test, {_test_set(first)}:** {score}"
+
+
+def _total(runs: list[dict], key: str) -> float | None:
+    """The sum of ``key`` over the runs, or None where a run does not record it."""
+    values = [run.get(key) for run in runs]
+    return None if None in values else sum(values)
 
 
 def _size_and_training(info: dict) -> str:

@@ -60,6 +60,18 @@ def test_model_summary_names_the_training_device(model, tmp_path):
     assert "(402,560 sequences, 3,145 steps, 6 min on NVIDIA H100 80GB HBM3); best validation MSE/frame 134.5" in text
 
 
+def test_a_continued_checkpoint_counts_every_run_it_took(model, tmp_path):
+    (tmp_path / "training.json").write_text(json.dumps(
+        {"config": {"dataset": "moving-mnist", "num_digits": 2}, "best": {"step": 17500, "val_mse": 103.03},
+         "steps": 17950, "sequences": 574400, "minutes": 5.5, "device": "NVIDIA H200",
+         "earlier_runs": [{"steps": 3145, "sequences": 402560, "minutes": 5.5, "device": "NVIDIA H100 80GB HBM3"},
+                          {"steps": 14500, "sequences": 232000, "minutes": 3.6, "device": "NVIDIA H200"}]}))
+    info = registry.model_info(model, "x", folder=tmp_path)
+    assert "(1,208,960 sequences, 35,595 steps, 15 min on NVIDIA H100 80GB HBM3 then NVIDIA H200)" \
+        in registry.summary_markdown(info)
+    assert "trained 15 min on Moving MNIST" in registry.headline_markdown(info)
+
+
 def test_registry_keeps_the_default_and_reloads_evicted(tmp_path):
     for name in ("a", "b", "c"):
         _checkpoint(tmp_path / name)
