@@ -342,7 +342,7 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
                 radar_upload_button = gr.Button("Forecast the upload")
             radar_examples = gr.Examples(
                 [[str(requests.REAL_RADAR_EXAMPLE), "mm/h", 5]], inputs=[radar_file, units, step_minutes],
-                label="Real radar (click to run): a rain band over Finland, 2016-09-28 14:45-16:20 UTC, 5-minute "
+                label="Real radar (click to run): a rain band over Finland, 2016-09-28 15:05-16:40 UTC, 5-minute "
                       "frames. Data: Finnish Meteorological Institute, CC BY 4.0; converted to rain rate, "
                       "3×3 block-averaged, one 100×100 window", api_visibility="private")
             RADAR_OUTPUTS = forecast_panel(RAIN, "radar")
