@@ -12,6 +12,8 @@ import torch
 from safetensors.torch import load_file
 
 from convlstm import load_model
+from convlstm.commands.train import parse_args
+from scripts.gpu_run import CANDIDATES, PAPER_MODEL
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -26,9 +28,17 @@ def run(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, Path]:
     return result, out
 
 
-def test_the_call_trains_two_candidates_keeps_one_going_and_unpacks_into_evaluated_checkpoints(tmp_path):
-    # Weights above 10 MiB come back in parts: the bundled 7.8 M-parameter model is 15.6 MB in float16.
-    result, out = run(tmp_path, "--part-mib", "10")
+def test_the_default_continues_the_bundled_checkpoint_without_teacher_forcing():
+    (config,) = (parse_args(recipe.split()) for recipe in CANDIDATES.values())
+    assert config.init_from == "checkpoints/moving-mnist" and config.teacher_forcing_start == 0
+    assert config.hidden_channels == [128, 64, 64] and config.kernel_size == 5 and config.autoregressive
+
+
+def test_two_candidates_race_one_trains_on_and_both_unpack_into_evaluated_checkpoints(tmp_path):
+    # Weights above 10 MiB come back in parts: the paper's 7.8 M-parameter model is 15.6 MB in float16.
+    recipe = f"{PAPER_MODEL} --batch-size 16 --lr 1e-3 --warmup-steps 100 --loss bce"
+    result, out = run(tmp_path, "--part-mib", "10", "--candidate", f"context_loss={recipe} --supervise-context",
+                      "--candidate", f"forecast_loss={recipe}")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     files = {p.name: p for p in out.iterdir()}
     assert set(files) == {"context_loss.json", "context_loss.part1.safetensors", "context_loss.part2.safetensors",
