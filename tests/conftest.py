@@ -29,3 +29,8 @@ def model():
 @pytest.fixture(scope="module")
 def sequence():
     return moving_mnist_sequence(seed=3, digits=2, frames=20)  # (20, 64, 64)
+
+
+@pytest.fixture
+def h5py():
+    return pytest.importorskip("h5py", reason="h5py (requirements-radar.txt) reads HDF5 composites")

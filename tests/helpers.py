@@ -3,8 +3,11 @@ frames and files to upload, GIF pages, a synthetic radar composite."""
 
 import io
 import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from convlstm import EncoderForecaster
@@ -97,14 +100,24 @@ def synthetic_composite():
 
 OPERA_PROJ = "+proj=laea +lat_0=55.0 +lon_0=10.0 +x_0=1950000.0 +y_0=-2100000.0 +units=m +ellps=WGS84"
 ODIM_NODATA, ODIM_UNDETECT = -9999000.0, -8888000.0
+REAL_RADAR = Path(__file__).resolve().parents[2] / "shared" / "radar"  # real composites, where they lie beside the repo
+needs_real_radar = pytest.mark.skipif(not REAL_RADAR.is_dir(),
+                                      reason="the real radar composites (shared/radar beside the repo) are absent")
+T0 = datetime(2024, 11, 26, 1, 0, tzinfo=timezone.utc)  # the first frame's time in moving_band's composites
+
+
+def rain_of(dbz, a=200.0, b=1.6):
+    """What a dBZ crop holds as rain: Z = a R^b, 0 where undetected, NaN outside coverage."""
+    return np.where(np.isneginf(dbz), 0, 10 ** ((np.nan_to_num(dbz, neginf=0) - 10 * np.log10(a)) / (10 * b))) \
+        + np.where(np.isnan(dbz), np.nan, 0)
 
 
 def moving_band(frames=6, shape=(130, 160), speed=4.0, start=None, step_minutes=5):
     """dBZ (T, H, W) of a rain band drifting east ``speed`` px a step (NaN outside a disk of coverage, -inf dry),
     and the frames' times (UTC): what the composite writers below store."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import timedelta
 
-    start = start or datetime(2024, 11, 26, 1, 0, tzinfo=timezone.utc)
+    start = start or T0
     height, width = shape
     y, x = np.mgrid[:height, :width]
     covered = (y - height / 2) ** 2 + (x - width / 2) ** 2 < (0.55 * max(height, width)) ** 2

@@ -1,7 +1,6 @@
 """The real-radar evaluation: masked forecasts, the reference's rain amounts, and the full run."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,10 +8,9 @@ import pytest
 from convlstm.commands import real_radar
 from convlstm.data import radar_windows
 from convlstm.scoring.compare import at_amounts
-from tests.helpers import synthetic_composite
+from tests.helpers import REAL_RADAR, needs_real_radar, synthetic_composite
 
 pysteps = pytest.importorskip("pysteps", reason="pysteps (requirements-radar.txt) is the reference implementation")
-DATA = Path(__file__).resolve().parents[3] / "shared" / "radar"
 
 
 def test_masked_forecasts_are_zero_outside_coverage():
@@ -56,13 +54,13 @@ def test_the_evaluation_scores_every_method_at_the_references_amounts_and_report
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not DATA.is_dir(), reason="the real radar composites (shared/radar beside the repo) are absent")
+@needs_real_radar
 def test_the_evaluation_command_on_the_real_composites(tmp_path):
     from convlstm import load_model
     from convlstm.core.checkpoint import RADAR_CHECKPOINT
 
     out = tmp_path / "real.json"
-    real_radar.main(["--data", str(DATA), "--out", str(out)])
+    real_radar.main(["--data", str(REAL_RADAR), "--out", str(out)])
     results = json.loads(out.read_text())
     assert results["samples"] == 67
     assert {part["samples"] for part in results["by_source"].values()} == {24, 19}

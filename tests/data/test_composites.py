@@ -6,8 +6,7 @@ import gzip
 import io
 import sys
 import zipfile
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -15,27 +14,14 @@ import pytest
 from convlstm.data import composites, radar_windows
 from convlstm.data.limits import SequenceError
 from tests.helpers import (
+    T0,
     fmi_pgm_bytes,
     knmi_bytes,
     moving_band,
     odim_bytes,
+    rain_of,
     write_composites,
 )
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "radar"
-T0 = datetime(2024, 11, 26, 1, 0, tzinfo=timezone.utc)
-
-
-def rain_of(dbz, a=200.0, b=1.6):
-    """What a dBZ crop holds as rain: Z = a R^b, 0 where undetected, NaN outside coverage."""
-    return np.where(np.isneginf(dbz), 0, 10 ** ((np.nan_to_num(dbz, neginf=0) - 10 * np.log10(a)) / (10 * b))) \
-        + np.where(np.isnan(dbz), np.nan, 0)
-
-
-@pytest.fixture
-def h5py():
-    return pytest.importorskip("h5py", reason="h5py (requirements-radar.txt) reads HDF5 composites")
-
 
 # --- upload: files, ZIPs, limits and mistakes ------------------------------------------------------------------
 

@@ -1,34 +1,22 @@
 """One composite file of each format read as its own source says, and as pysteps reads it."""
 
 import io
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import timedelta
 
 import numpy as np
 import pytest
 
 from convlstm.data import composites, radar_files
 from tests.helpers import (
+    REAL_RADAR,
+    T0,
     fmi_pgm_bytes,
     moving_band,
+    needs_real_radar,
     odim_bytes,
+    rain_of,
     write_composites,
 )
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "radar"
-T0 = datetime(2024, 11, 26, 1, 0, tzinfo=timezone.utc)
-
-
-def rain_of(dbz, a=200.0, b=1.6):
-    """What a dBZ crop holds as rain: Z = a R^b, 0 where undetected, NaN outside coverage."""
-    return np.where(np.isneginf(dbz), 0, 10 ** ((np.nan_to_num(dbz, neginf=0) - 10 * np.log10(a)) / (10 * b))) \
-        + np.where(np.isnan(dbz), np.nan, 0)
-
-
-@pytest.fixture
-def h5py():
-    return pytest.importorskip("h5py", reason="h5py (requirements-radar.txt) reads HDF5 composites")
-
 
 
 def test_odim_files_are_read_in_time_order_as_rain_rates(tmp_path, h5py):
@@ -123,7 +111,7 @@ def test_the_readers_give_pysteps_rain_rates(tmp_path, h5py):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not DATA.is_dir(), reason="the real radar composites (shared/radar beside the repo) are absent")
+@needs_real_radar
 def test_the_real_composites_read_as_pysteps_reads_them(h5py):
     pytest.importorskip("pysteps", reason="pysteps (requirements-radar.txt) is the reference reader")
     from pysteps import io as pysteps_io
@@ -136,9 +124,9 @@ def test_the_real_composites_read_as_pysteps_reads_them(h5py):
              "OPERA/20241126/CIRRUS/T_PABV21_C_EUOC_20241126012500.hdf":
              (lambda p: pysteps_io.import_odim_hdf5(str(p), qty="DBZH"), "2024-11-26 01:25")}
     for name, (importer, time) in cases.items():
-        head = radar_files.header(name, (DATA / name).read_bytes())
+        head = radar_files.header(name, (REAL_RADAR / name).read_bytes())
         assert f"{head.time:%Y-%m-%d %H:%M}" == time
-        values, _, meta = importer(DATA / name)
+        values, _, meta = importer(REAL_RADAR / name)
         theirs, _ = conversion.to_rainrate(values, meta)
         ours = head.read()
         assert np.array_equal(np.isnan(ours), np.isnan(theirs)), name
@@ -146,9 +134,9 @@ def test_the_real_composites_read_as_pysteps_reads_them(h5py):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not DATA.is_dir(), reason="the real radar composites (shared/radar beside the repo) are absent")
+@needs_real_radar
 def test_the_opera_hour_as_uploaded():
-    c = composites.read(sorted((DATA / "OPERA/20241126/CIRRUS").glob("*.hdf")))
+    c = composites.read(sorted((REAL_RADAR / "OPERA/20241126/CIRRUS").glob("*.hdf")))
     assert len(c.rain) == 13 and c.step_minutes == 5 and f"{c.times[0]:%H:%M}–{c.times[-1]:%H:%M}" == "01:00–02:00"
     assert 1 <= c.speed / c.block <= 3  # rain moves 1–3 px a step on the model's grid
     window, _ = composites.choose_window(c)

@@ -4,13 +4,7 @@ import numpy as np
 import pytest
 
 from convlstm.data import radar_windows
-from tests.helpers import moving_band, synthetic_composite
-
-
-def rain_of(dbz, a=200.0, b=1.6):
-    """What a dBZ crop holds as rain: Z = a R^b, 0 where undetected, NaN outside coverage."""
-    return np.where(np.isneginf(dbz), 0, 10 ** ((np.nan_to_num(dbz, neginf=0) - 10 * np.log10(a)) / (10 * b))) \
-        + np.where(np.isnan(dbz), np.nan, 0)
+from tests.helpers import moving_band, rain_of, synthetic_composite
 
 
 def test_block_average_keeps_only_fully_covered_blocks():

@@ -3,7 +3,6 @@ and what a person typed refused with a message for them."""
 
 import sys
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ from convlstm.scoring.compare import BIAS, scores_table
 from convlstm.serve import requests
 from convlstm.serve.requests import ADVECTION_NAME, Backend, Shown
 from convlstm.viz.maps import BOX
-from tests.helpers import write_composites
+from tests.helpers import REAL_RADAR, needs_real_radar, write_composites
 
 
 def test_moving_mnist_sequence(sequence):
@@ -67,7 +66,6 @@ def test_another_model_must_be_named_and_must_forecast_video(backend):
 
 # --- radar composites -------------------------------------------------------------------------------------
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "radar"
 
 
 def test_radar_composites_are_forecast_placed_in_time_and_space_and_credited(backend, tmp_path):
@@ -132,11 +130,11 @@ def test_the_real_radar_examples_are_made_once_placed_and_credited(backend):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not DATA.is_dir(), reason="the real radar composites (shared/radar beside the repo) are absent")
+@needs_real_radar
 def test_the_opera_hour_uploaded_as_a_zip(backend, tmp_path):
     archive = tmp_path / "opera.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
-        for path in sorted((DATA / "OPERA/20241126/CIRRUS").glob("*.hdf")):
+        for path in sorted((REAL_RADAR / "OPERA/20241126/CIRRUS").glob("*.hdf")):
             z.write(path, path.name)
     shown = backend.radar_composites(str(archive))
     assert shown.comparison.lead_labels()[0] == "+5 min, 01:25 UTC" and shown.place.grid == (2200, 1900)
