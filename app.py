@@ -23,25 +23,24 @@ except ImportError:
 
 import argparse  # noqa: E402 (after the spaces import, on purpose)
 import importlib.util  # noqa: E402
-import inspect  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
-import textwrap  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
 from convlstm import CheckpointError  # noqa: E402
-from convlstm.core.values import GRAY, RAIN  # noqa: E402
-from convlstm.data import limits, mnist, rain, synthetic_radar  # noqa: E402
+from convlstm.core.values import GRAY  # noqa: E402
+from convlstm.data import limits, mnist  # noqa: E402
 from convlstm.scoring.compare import MAX_CONTEXT, MAX_HORIZON  # noqa: E402
 from convlstm.serve import links, requests  # noqa: E402
 from convlstm.serve.requests import FIRST_DIGITS, FIRST_SEED, Backend  # noqa: E402
 from convlstm.ui import panels  # noqa: E402
-from convlstm.ui.panels import forecast_panel, show, shown_on_page, video_or_gif  # noqa: E402
+from convlstm.ui.panels import answered, forecast_panel, returning, show, shown_on_page, video_or_gif  # noqa: E402
+from convlstm.ui.radar_tab import radar_tab  # noqa: E402
 
 PAGE = Path(panels.__file__).parent  # the page's style sheet and script
 CONCURRENCY = 2  # forecasts running at once; the rest wait in the queue (a CPU Space has 2 cores)
@@ -79,16 +78,6 @@ if MCP:
 BACKEND = Backend(ARGS.model, ARGS.revision, hub_only=ARGS.hub_only)  # loads its models at launch, or when first used
 
 
-def answered(request, *args, progress) -> tuple:
-    """A backend request's outputs, its errors as the message people see."""
-    try:
-        return show(request(*args, progress=lambda fraction, text: progress(fraction, desc=text)))
-    except (ValueError, CheckpointError) as error:  # SequenceError is a ValueError
-        raise gr.Error(str(error)) from None
-
-
-# The docstrings of the endpoints below are their API and MCP descriptions: Gradio reads the first
-# paragraph, one line per parameter under Args: and the lines under Returns:, which `returning` adds.
 # gr.Progress() as a default is how gradio injects the progress bar; model_key is the web session's
 # model (a gr.State, not an API parameter).
 VIDEO_RETURNS = """
@@ -97,20 +86,6 @@ the animation as a GIF where no WebM encoder works (else None); the lead-time gr
 the mean scores per method (MSE/frame, SSIM; best in bold); MSE/frame by lead time
 downloads: forecast_comparison.gif (the side-by-side animation, to share), the ConvLSTM forecast as .npy and GIF
 """
-RADAR_RETURNS = """
-notes (markdown); None (radar animations are GIFs, which keep the colour scale exact)
-the animation as a GIF (input, then each method beside the truth); the lead-time grid (PNG)
-the mean skill scores per method (CSI, POD, FAR, FSS, MSE, correlation; best in bold); CSI by lead time
-downloads: forecast_comparison.gif (the side-by-side animation), the ConvLSTM forecast (mm/h) as .npy and GIF
-"""
-
-
-def returning(outputs: str):
-    """An endpoint's docstring, completed with what it returns."""
-    def document(fn):
-        fn.__doc__ = inspect.cleandoc(fn.__doc__) + "\n\nReturns:" + textwrap.indent(outputs, "    ").rstrip()
-        return fn
-    return document
 
 
 @gpu
@@ -150,39 +125,6 @@ def forecast_upload(files: list[str], context: int, horizon: int, model_key: str
 
     """
     return answered(BACKEND.upload, files, context, horizon, model_key, progress=progress)
-
-
-@gpu
-@returning(RADAR_RETURNS)
-def forecast_radar(seed: int, intensity: float, motion: str, progress=gr.Progress()) -> tuple:  # noqa: B008
-    """Nowcast a synthetic rain-radar loop with the radar ConvLSTM (5 frames 6 minutes apart in, 15 out,
-    up to 90 minutes ahead) beside optical flow and persistence, scored with CSI, POD, FAR and FSS at
-    0.5 mm/h, rain-rate MSE and correlation. Downloads hold rain rates in mm/h.
-
-    Args:
-        seed: which radar loop, a whole number from 0 to 2147483647; the same seed gives the same loop
-        intensity: how heavy the rain is, 0.5 (light) to 2.0 (heavy); 1 is moderate
-        motion: how the rain moves: translation, rotation, deformation or mixed
-        progress: (set by the app)
-
-    """
-    return answered(BACKEND.synthetic_radar, seed, intensity, motion, progress=progress)
-
-
-@gpu
-@returning(RADAR_RETURNS)
-def forecast_radar_upload(file: str, units: str, step_minutes: float = 6, progress=gr.Progress()) -> tuple:  # noqa: B008
-    """Nowcast your own rain-radar loop with the radar ConvLSTM (its first 5 frames in, 15 out) beside
-    optical flow and persistence, scored against the frames that follow.
-
-    Args:
-        file: the loop: .npy/.npz of rain rates (mm/h) or reflectivity (dBZ), or gray pictures/GIF (0-255 = 0-60 dBZ)
-        units: the units of .npy/.npz values: mm/h or dBZ
-        step_minutes: minutes between the loop's frames, for the lead times shown (the model steps one frame at a time)
-        progress: (set by the app)
-
-    """
-    return answered(BACKEND.radar_upload, file, units, step_minutes, progress=progress)
 
 
 def load_other_model(source, revision, model_key=None):
@@ -225,7 +167,7 @@ def first_view(request: gr.Request):
     default = BACKEND.default
     horizon = default.model.horizon
     page = [default.summary, BACKEND.headline(None), gr.Slider(value=default.model.context_frames),
-            gr.Slider(value=horizon, info=horizon_info(None)), BACKEND.radar_headline()]
+            gr.Slider(value=horizon, info=horizon_info(None))]
     controls = [FIRST_SEED, FIRST_DIGITS, gr.Slider(value=horizon, info=horizon_info(None))]
     start_up = [*controls, *shown_on_page(show(BACKEND.first_view)), share_text(FIRST_SEED, FIRST_DIGITS,
                                                                                           horizon, None), ""]
@@ -320,41 +262,7 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
                                           placeholder="a link that reproduces this forecast", elem_id="share-link",
                                           render=False)
                     OUTPUTS = forecast_panel(GRAY, "video", [link_query, copy_link, link_box])
-        with gr.Tab("Radar nowcast"):
-            radar_model_line = gr.Markdown(elem_id="radar-model-line")  # the page load fills it in
-            gr.Markdown(
-                "Try the **real example** below (one click), generate a synthetic loop, or upload "
-                "one: `.npy`/`.npz` of rain rates in mm/h or reflectivity in dBZ (say which), or gray "
-                "pictures/GIF where pixel 0–255 means 0–60 dBZ. Colours: the usual reflectivity scale. "
-                "Scores at 0.5 mm/h unless named: CSI, POD, FAR (rain = more than the threshold), "
-                "FSS over 11 px, rain-rate MSE and correlation.")
-            with gr.Row(equal_height=True):
-                radar_seed = gr.Number(value=4, label="Seed", precision=0, minimum=0, maximum=requests.MAX_SEED)
-                intensity = gr.Slider(0.5, 2.0, value=1.0, step=0.25, label="Intensity",
-                                      info="0.5 light, 1 moderate, 2 heavy rain")
-                motion = gr.Dropdown(list(synthetic_radar.MOTIONS), value="mixed", label="Motion")
-                radar_button = gr.Button("Generate and forecast", variant="primary")
-            with gr.Row(equal_height=True):
-                radar_file = gr.File(label="Or upload a radar loop", file_count="single", elem_id="radar-upload")
-                units = gr.Radio(list(rain.UPLOAD_UNITS), value="mm/h", label="Units of .npy/.npz values")
-                step_minutes = gr.Number(value=synthetic_radar.STEP_MINUTES, label="Minutes between frames",
-                                         precision=0, minimum=1, maximum=requests.MAX_STEP_MINUTES)
-                radar_upload_button = gr.Button("Forecast the upload")
-            radar_examples = gr.Examples(
-                [[str(requests.REAL_RADAR_EXAMPLE), "mm/h", 5]], inputs=[radar_file, units, step_minutes],
-                label="Real radar (click to run): a rain band over Finland, 2016-09-28 15:05-16:40 UTC, 5-minute "
-                      "frames. Data: Finnish Meteorological Institute, CC BY 4.0; converted to rain rate, "
-                      "3×3 block-averaged, one 100×100 window", api_visibility="private")
-            RADAR_OUTPUTS = forecast_panel(RAIN, "radar")
-            for event in (
-                radar_button.click(forecast_radar, [radar_seed, intensity, motion], RADAR_OUTPUTS,
-                                   api_name="forecast_radar"),
-                radar_upload_button.click(forecast_radar_upload, [radar_file, units, step_minutes], RADAR_OUTPUTS,
-                                          api_name="forecast_radar_upload"),
-                radar_examples.load_input_event.then(forecast_radar_upload, [radar_file, units, step_minutes],
-                                                     RADAR_OUTPUTS, api_visibility="private"),
-            ):
-                event.success(video_or_gif, RADAR_OUTPUTS[2], RADAR_OUTPUTS[1:3], api_visibility="private")
+        radar = radar_tab(BACKEND, gpu)
 
     dice.click(random_seed, outputs=seed, api_visibility="private")
     mnist_inputs = [seed, digits, mnist_horizon, model_key]
@@ -382,9 +290,10 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
 
     # The first view: the start-up forecast at once, outside the forecasts' queue slots; for a
     # link, its forecast after that, in them (pending_link only changes for a link).
-    demo.load(first_view, None, [model_summary, model_line, context, upload_horizon, radar_model_line, pending_link,
+    demo.load(first_view, None, [model_summary, model_line, context, upload_horizon, pending_link,
                                  seed, digits, mnist_horizon, *OUTPUTS, link_query, link_box],
               api_visibility="private", concurrency_limit=None)
+    demo.load(radar.first_view, None, radar.shown_on_load, api_visibility="private", concurrency_limit=None)
     pending_link.change(link_forecast, pending_link,
                         [seed, digits, mnist_horizon, model_key, model_summary, model_line, *OUTPUTS, link_query],
                         api_visibility="private", concurrency_id="video-forecast", show_progress_on=OUTPUTS)

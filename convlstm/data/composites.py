@@ -316,8 +316,8 @@ def choose_window(composite: Composite, origin: tuple[int, int] | None = None) -
             raise SequenceError(f"{place} has no rain in its input frames, so there is nothing to forecast. Move it "
                                 "where the map shows rain.")
     if not sample.mask.all():
-        notes.append(f"The radar covers {sample.mask.mean():.0%} of the window; the rest is drawn gray and is not "
-                     "scored.")
+        share = math.floor(100 * sample.mask.mean())  # down: a window with a gap never reads "100%"
+        notes.append(f"The radar covers {share}% of the window; the rest is drawn gray and is not scored.")
     return sample, notes
 
 def read_source(data: Path, source: Source) -> Composite:

@@ -51,6 +51,11 @@ UPLOAD_NO_LINK = (f"An uploaded sequence can't travel in a link. To share this f
                   "(the side-by-side animation) below and send that.")
 
 
+def radar_example_titles() -> list[str]:
+    """The real radar examples' titles, in ``RADAR_EXAMPLES``' order: the keys of ``Backend.radar_examples``."""
+    return [composites.load_window(path)[2] for path in RADAR_EXAMPLES]
+
+
 @dataclass(frozen=True)
 class Shown:
     """A request's answer: the comparison (forecasts, truth, scores, notes) and its files; for a window of radar

@@ -3,16 +3,39 @@ and how a request's answer fills it. The app lays the panels out; the backend ma
 
 from __future__ import annotations
 
+import inspect
+import textwrap
+
 import gradio as gr
 import pandas as pd
 
+from ..core.checkpoint import CheckpointError
+from ..core.values import RAIN
 from ..scoring.compare import SCORING, lead_time_scores, scores_table
 from ..serve.pictures import scores_under_animation
 from ..serve.requests import Shown
 
 
+def answered(request, *args, progress) -> tuple:
+    """A backend request's outputs (``show``), its errors as the message people see."""
+    try:
+        return show(request(*args, progress=lambda fraction, text: progress(fraction, desc=text)))
+    except (ValueError, CheckpointError) as error:  # SequenceError is a ValueError
+        raise gr.Error(str(error)) from None
+
+
+def returning(outputs: str):
+    """An endpoint's docstring, completed with what it returns. Gradio reads an endpoint's docstring as its API
+    and MCP description: the first paragraph, one line per parameter under Args: and the lines under Returns:."""
+    def document(fn):
+        fn.__doc__ = inspect.cleandoc(fn.__doc__) + "\n\nReturns:" + textwrap.indent(outputs, "    ").rstrip()
+        return fn
+    return document
+
+
 def show(shown: Shown, notes: tuple[str, ...] = ()) -> tuple:
-    """The outputs of every forecast, in the order of forecast_panel's; ``notes`` go before the comparison's."""
+    """The outputs of every forecast, in the order of forecast_panel's; ``notes`` go before the comparison's.
+    Rain also has its performance diagram, the locator map of a window of composites and the window's place."""
     comparison, files = shown.comparison, shown.files
     headers, rows, best = scores_table(comparison)
     digits = {h: "{:.1f}" if h.startswith("MSE/frame") else "{:.3f}" for h in headers[1:]}  # MSE/frame: ~100
@@ -29,7 +52,11 @@ def show(shown: Shown, notes: tuple[str, ...] = ()) -> tuple:
         styles,
         pd.DataFrame(lead_time_scores(comparison), columns=["lead time", "method", comparison.scoring.plot[1]]),
         [str(p) for p in files.downloads],
-    )
+    ) + ((_path(files.diagram), _path(files.locator), shown.place) if comparison.scale == RAIN else ())
+
+
+def _path(path) -> str | None:
+    return None if path is None else str(path)
 
 
 def video_or_gif(gif):
@@ -48,9 +75,12 @@ def forecast_panel(scale, name: str, under_scores: list | None = None) -> list:
     WebM encoder works) beside the scores (and the unrendered components ``under_scores``, in a row under them),
     the frame grid (at its natural size), the score by lead time beside the downloads. A scale with
     more scores than fit beside the animation (radar's seven) has the plot beside the animation and
-    the scores in a row of their own under it. ``show`` fills the outputs in the order returned.
+    the scores in a row of their own under it. Rain also has its performance diagram beside the downloads, a
+    window of composites its locator map under the plot, and a gr.State of the window's place (``Place``).
+    ``show`` fills the outputs in the order returned.
     ``name`` prefixes their element ids (``name-scores``, ...), for tests and page styles."""
     wide = scores_under_animation(scale)
+    rain = scale == RAIN
 
     def scores_table():
         table = gr.Dataframe(label="Mean scores (best in bold)", interactive=False, elem_id=f"{name}-scores",
@@ -80,6 +110,9 @@ def forecast_panel(scale, name: str, under_scores: list | None = None) -> list:
                                  buttons=[], elem_id=f"{name}-animation-gif", elem_classes="natural-size")
         with gr.Column(scale=2, min_width=280):
             plot, scores = (lead_time_plot(), None) if wide else (None, scores_table())
+            if rain:
+                locator = gr.Image(label="Where the window lies on the composite (white outline)", type="filepath",
+                                   interactive=False, visible=False, buttons=["download"], elem_id=f"{name}-locator")
     if wide:
         scores = scores_table()
     grid = gr.Image(label="Frames by lead time", show_label=False, type="filepath", interactive=False,
@@ -87,7 +120,12 @@ def forecast_panel(scale, name: str, under_scores: list | None = None) -> list:
     with gr.Row():
         if not wide:
             plot = lead_time_plot(scale=3)
+        if rain:
+            diagram = gr.Image(label="Performance diagram: up and right is better; on the dashed diagonal a "
+                                     "forecast rains as much as the truth", type="filepath", interactive=False,
+                               buttons=["download"], scale=1, elem_id=f"{name}-diagram")
         downloads = gr.File(label=f"Downloads: the side-by-side animation (GIF, to share); the ConvLSTM forecast "
                                   f"(.npy float32 frames, {scale.units}; animated GIF)",
                             file_count="multiple", interactive=False, scale=2, elem_id=f"{name}-downloads")
-    return [notes, video, video_gif, grid, scores, plot, downloads]
+    outputs = [notes, video, video_gif, grid, scores, plot, downloads]
+    return [*outputs, diagram, locator, gr.State()] if rain else outputs

@@ -16,6 +16,7 @@ from PIL import Image
 
 from convlstm import EncoderForecaster
 from convlstm.viz import render
+from tests.helpers import write_composites
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = range(7861, 7870)
 NOTES, VIDEO, GIF, GRID, SCORES, PLOT, DOWNLOADS = range(7)  # the outputs of every forecast endpoint
+DIAGRAM, LOCATOR = 7, 8  # and of the radar ones
 VIDEO_METHODS = ("ConvLSTM", "ConvLSTM+advection", "optical flow", "persistence")  # the video tabs
 ONE_MODEL = ("ConvLSTM", "optical flow", "persistence")  # the radar tab; a session on the advection model
 
@@ -216,6 +218,28 @@ def test_the_real_radar_example_with_its_own_time_step(client):
     assert Image.open(result[GIF]).width == 3 * 200 + 2 * render.GAP  # ...its 100-px windows enlarged 2×
     with pytest.raises(AppError, match="less than minimum value 1"):  # gradio checks the number first
         client.predict(real, "mm/h", 0, api_name="/forecast_radar_upload")
+
+
+def test_radar_composites_as_a_zip_then_another_window(client, tmp_path):
+    pytest.importorskip("h5py", reason="h5py (requirements-radar.txt) reads ODIM composites")
+    pytest.importorskip("pysteps", reason="pysteps (requirements-radar.txt) makes S-PROG")
+    paths, _ = write_composites(tmp_path / "files", "odim", frames=8, shape=(130, 220))
+    archive = tmp_path / "composites.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in paths:
+            z.write(path, path.name)
+    result = client.predict([handle_file(str(archive))], api_name="/forecast_radar_composites")
+    check_forecast(result, 15, (100, 100), pages=5 + 15,
+                   methods=(*ONE_MODEL, "pysteps S-PROG", "ConvLSTM at pysteps S-PROG's rain amounts"))
+    assert "01:25 UTC" in result[NOTES] and "EUMETNET OPERA (open data, CC BY 4.0)" in result[NOTES]
+    assert Image.open(result[LOCATOR]).size == (220, 130)  # the whole composite, the window outlined
+    assert Image.open(result[DIAGRAM]).format == "PNG"
+    assert "(row 10, column 0 of the 220×130 grid)" in result[NOTES]  # the wettest window
+    moved = client.predict([handle_file(str(archive))], 500, 0, api_name="/move_radar_window")
+    assert "moved inside the 220×130 grid, to row 30, column 0" in moved[NOTES]
+    assert not np.array_equal(np.load(moved[DOWNLOADS][1]), np.load(result[DOWNLOADS][1]))
+    with pytest.raises(AppError, match="one frame"):
+        client.predict([handle_file(str(paths[0]))], api_name="/forecast_radar_composites")
 
 
 def test_the_bundled_advection_model_serves_the_video_tab(client):

@@ -42,7 +42,7 @@ class Page:
 def test_the_start_up_forecast_serves_its_own_link(app):
     horizon = app.BACKEND.default.model.horizon
     plain, own = app.first_view(Page()), app.first_view(Page(seed="2015", digits="2", horizon=str(horizon)))
-    page = 5  # the model lines and settings come first, then the pending link
+    page = 4  # the model lines and settings come first, then the pending link
     grid = page + 1 + 3 + 3  # after the pending link, the three controls, then notes, video and GIF player
     for out in (plain, own):
         assert out[page] is None  # nothing left to compute: no link forecast follows

@@ -5,11 +5,14 @@ Without /usr/bin/chromium the tests are skipped, unless REQUIRE_BROWSER=1, when 
 """
 
 import os
+import zipfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from test_app import ROOT, App, _hub_cache
+
+from tests.helpers import write_composites
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
@@ -220,9 +223,10 @@ def test_phone_shows_the_forecast_readably(browser, app):
 
 def test_phone_fits_the_radar_animation_to_the_screen(browser, app):
     page = open_page(browser, app.url, PHONE)
-    page.get_by_role("tab", name="Radar nowcast").click()
+    before = open_radar_tab(page)
+    page.get_by_role("tab", name="Synthetic", exact=True).click()
     page.get_by_role("button", name="Generate and forecast").click()
-    page.locator("#radar-scores").get_by_text("optical flow").filter(visible=True).first.wait_for()
+    wait_for_new_grid(page, before, "radar")
     player = page.locator("#radar-animation-gif img")  # a colour scale's animation is the comparison GIF
     player.scroll_into_view_if_needed()  # images below the fold load lazily
     page.wait_for_function("() => { const img = document.querySelector('#radar-animation-gif img');"
@@ -297,25 +301,61 @@ def test_bad_upload_shows_the_error(page, tmp_path):
     page.screenshot(path=str(ARTIFACTS / "browser_error.png"), full_page=True)
 
 
+def open_radar_tab(page) -> str:
+    """The radar tab, as it opens: the first real example already forecast. Returns its grid's address."""
+    page.get_by_role("tab", name="Radar nowcast").click()
+    return wait_for_new_grid(page, None, "radar")
+
+
 def test_radar_nowcast_tab(page):
     page.reload()
-    page.get_by_role("tab", name="Radar nowcast").click()
+    shown = open_radar_tab(page)
     assert not page.locator("#model-line").is_visible()  # the video model's line: the radar tab names its own
+    page.get_by_text("Radar data: EUMETNET OPERA (open data, CC BY 4.0)").first.wait_for()  # not an empty tab
+    page.locator("#radar-locator img").wait_for()  # where on Europe the window lies
+    assert not page.locator("#radar-window").is_visible()  # an example's window can't be moved: no files
+    page.get_by_role("tab", name="Synthetic", exact=True).click()
     page.get_by_role("button", name="Generate and forecast").click()
-    wait_for_new_grid(page, None, "radar")
+    wait_for_new_grid(page, shown, "radar")
     page.locator("#radar-scores").get_by_text("optical flow").filter(visible=True).first.wait_for()
     page.locator('#radar-downloads a[download="forecast_comparison.gif"]').first.wait_for()
+    assert not page.locator("#radar-locator").is_visible()  # a synthetic loop lies nowhere
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "browser_radar.png"), full_page=True)
 
 
 def test_the_real_radar_example_runs_on_click(page):
     page.reload()
-    page.get_by_role("tab", name="Radar nowcast").click()
-    before = grid_source(page, "radar")
-    page.get_by_text("fmi_2016-09-28.npz").first.click()
+    before = open_radar_tab(page)
+    page.get_by_role("button", name="Finland, a rain band, FMI").click()
     wait_for_new_grid(page, before, "radar")
-    page.get_by_text("Finnish Meteorological Institute, CC BY 4.0").first.wait_for()  # the credit is on the page
+    page.get_by_text("Finnish Meteorological Institute (open data, CC BY 4.0)").first.wait_for()  # the credit
     page.locator("#radar-scores").get_by_text("optical flow").filter(visible=True).first.wait_for()
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "browser_radar_real.png"), full_page=True)
+
+
+def test_radar_composites_uploaded_as_a_zip_then_the_window_moved(page, tmp_path):
+    pytest.importorskip("h5py", reason="h5py (requirements-radar.txt) reads ODIM composites")
+    paths, _ = write_composites(tmp_path / "files", "odim", frames=8, shape=(130, 220))
+    archive = tmp_path / "composites.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in paths:
+            z.write(path, path.name)
+    page.reload()
+    before = open_radar_tab(page)
+    page.get_by_role("tab", name="Composites", exact=True).click()
+    box = page.locator("#composites")
+    box.locator('input[type="file"]').set_input_files(str(archive))
+    box.locator(f'a[download="{archive.name}"]').first.wait_for(state="visible")
+    page.get_by_role("button", name="Forecast the composites").click()
+    shown = wait_for_new_grid(page, before, "radar")
+    page.get_by_text("(row 10, column 0 of the 220×130 grid)").first.wait_for()
+    page.locator("#radar-window").wait_for(state="visible")  # the window's controls, at its place
+    assert page.locator("#window-row input").input_value() == "10"
+    page.locator("#radar-locator img").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "browser_radar_composites.png"), full_page=True)
+    page.locator("#window-row input").fill("30")
+    page.get_by_role("button", name="Forecast this window").click()
+    wait_for_new_grid(page, shown, "radar")
+    assert page.locator("#window-row input").input_value() == "30"

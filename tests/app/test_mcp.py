@@ -13,7 +13,8 @@ from mcp import ClientSession  # noqa: E402
 from mcp.client.streamable_http import streamablehttp_client  # noqa: E402
 
 pytestmark = pytest.mark.slow
-TOOLS = {"forecast_moving_mnist", "forecast_upload", "forecast_radar", "forecast_radar_upload"}
+TOOLS = {"forecast_moving_mnist", "forecast_upload", "forecast_radar", "forecast_radar_upload",
+         "forecast_radar_composites", "move_radar_window"}
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,12 @@ def test_the_forecasts_are_described_tools(app):
     assert set(properties) == {"seed", "digits", "horizon"}  # the session's model (a gr.State) is no parameter
     assert properties["seed"]["type"] == "integer" and "0 to 2147483647" in properties["seed"]["description"]
     assert "1, 2 or 3" in properties["digits"]["description"]
-    assert "mm/h or dBZ" in tools["forecast_radar_upload"]["inputSchema"]["properties"]["units"]["description"]
+    loop = tools["forecast_radar_upload"]["inputSchema"]["properties"]
+    assert "mm/h or dBZ" in loop["units"]["description"]
+    assert loop["step_minutes"]["description"].endswith("(the model steps one frame at a time)")  # a wrapped line
+    composites = tools["forecast_radar_composites"]
+    assert "ODIM HDF5" in composites["description"] and "locator map" in composites["description"]
+    assert set(tools["move_radar_window"]["inputSchema"]["properties"]) == {"files", "row", "column"}
 
 
 async def call_forecast(url: str, arguments: dict):

@@ -38,3 +38,13 @@ def test_the_page_shows_the_player_that_fits_the_animation(tmp_path):
     assert rest == list(values[3:])
     webm, player = video_or_gif(None)
     assert webm.visible and not player.visible
+
+
+def test_rain_also_fills_the_diagram_the_locator_and_the_place(tmp_path):
+    from convlstm.data import synthetic_radar
+
+    model = EncoderForecaster(hidden_channels=[8], kernel_size=3, value_transform="dbz60").eval()
+    comparison = compare(model, synthetic_radar.radar(1, seed=4, frames=8)[0], context=5, horizon=3)
+    shown = Shown(comparison, render(comparison, tmp_path))
+    *_, diagram, locator, place = show(shown)
+    assert diagram == str(shown.files.diagram) and locator is None and place is None  # a synthetic loop lies nowhere

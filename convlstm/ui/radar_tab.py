@@ -1,0 +1,171 @@
+"""The radar tab: real radar examples to click, radar composites or a radar loop to upload, a synthetic loop
+to generate; each nowcast beside optical flow and persistence (and S-PROG where pysteps is installed), placed in
+time and, for composites, on the map, with a window a person can move. The forecasts are also API and MCP
+endpoints, whose docstrings are their descriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import gradio as gr
+
+from ..core.values import RAIN
+from ..data import limits, rain, synthetic_radar
+from ..data.composites import Place
+from ..data.radar_windows import SIZE
+from ..serve.requests import MAX_SEED, MAX_STEP_MINUTES, Backend, radar_example_titles
+from .panels import answered, forecast_panel, returning, show, shown_on_page, video_or_gif
+
+RETURNS = """
+notes (markdown); None (radar animations are GIFs, which keep the colour scale exact)
+the animation as a GIF (input, then each method beside the truth); the lead-time grid (PNG)
+the mean skill scores per method (CSI, POD, FAR, frequency bias, FSS, MSE, correlation; best in bold); CSI by lead time
+downloads: forecast_comparison.gif (the side-by-side animation), the ConvLSTM forecast (mm/h) as .npy and GIF
+the performance diagram (PNG: POD against success ratio, with CSI and frequency-bias lines)
+for radar composites, the locator map (PNG: the composite's rain at the last input time, the window outlined), else None
+"""
+INTRO = ("Nowcast rain up to 90 minutes ahead from the radar pictures weather services publish. Click a **real "
+         "example**, upload your own radar composites, or generate a synthetic loop. Colours: the usual "
+         "reflectivity scale (rain rate in mm/h under it). The scores count rain above 0.5 mm/h: CSI is the share "
+         "of rain forecast or seen that was both (1 is perfect), POD the share of the rain seen that was forecast, "
+         "FAR the share of the rain forecast that did not fall, bias the rain area forecast over the area seen "
+         "(1: as much as fell).")
+
+
+def placed(place: Place | None, movable: bool) -> tuple:
+    """The locator map where a forecast has a place; the window's controls, at its corner, where there are
+    composite files to move it over (not for an example, a window saved without its composite)."""
+    if place is None or not movable:
+        return gr.Image(visible=place is not None), gr.Row(visible=False), gr.skip(), gr.skip()
+    rows, columns = (side - place.size for side in place.grid)
+    return (gr.Image(visible=True), gr.Row(visible=True), gr.Number(place.top, info=f"0 (top) to {rows}"),
+            gr.Number(place.left, info=f"0 (left) to {columns}"))
+
+
+@dataclass
+class RadarTab:
+    first_view: Callable[[], list]  # what the page load shows: the model's line and the first real example...
+    shown_on_load: list  # ...in these
+
+
+def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
+    """The tab, its events and its endpoints; ``gpu`` decorates the forecasts (ZeroGPU's spaces.GPU on a Space)."""
+
+    @gpu
+    @returning(RETURNS)
+    def forecast_radar_composites(files: list[str], progress=gr.Progress()) -> tuple:  # noqa: B008
+        """Nowcast radar composites as weather services publish them: ODIM HDF5 (EUMETNET OPERA and most
+        national services), KNMI HDF5 or FMI PGM, several files or a ZIP of them. The frames are put in the order
+        of their own times; the wettest 100x100 window (after averaging the grid so that rain moves about 2 pixels
+        a frame) is forecast by the radar ConvLSTM, 5 frames in and up to 15 out, beside optical flow, persistence
+        and pysteps S-PROG (where installed), with UTC valid times, a locator map and the data's credit.
+
+        Args:
+            files: the composite files, or a ZIP of them (HDF5 files need requirements-radar.txt on the server)
+
+        """
+        return answered(backend.radar_composites, files, progress=progress)
+
+    @gpu
+    @returning(RETURNS)
+    def move_radar_window(files: list[str], row: int, column: int, progress=gr.Progress()) -> tuple:  # noqa: B008
+        """Nowcast another 100x100 window of the same radar composites as forecast_radar_composites.
+
+        Args:
+            files: the composite files, or a ZIP of them
+            row: the window's top row on the composite's grid (as forecast_radar_composites' notes give it)
+            column: the window's left column on that grid
+
+        """
+        return answered(backend.radar_composites, files, (row, column), progress=progress)
+
+    @gpu
+    @returning(RETURNS)
+    def forecast_radar_upload(file: str, units: str, step_minutes: float = 6,
+                              progress=gr.Progress()) -> tuple:  # noqa: B008
+        """Nowcast your own rain-radar loop with the radar ConvLSTM (its first 5 frames in, 15 out) beside
+        optical flow and persistence, scored against the frames that follow.
+
+        Args:
+            file: .npy/.npz of rain rates (mm/h) or reflectivity (dBZ), or gray pictures/GIF (0-255 = 0-60 dBZ)
+            units: the units of .npy/.npz values: mm/h or dBZ
+            step_minutes: minutes between frames, for the lead times shown (the model steps one frame at a time)
+
+        """
+        return answered(backend.radar_upload, file, units, step_minutes, progress=progress)
+
+    @gpu
+    @returning(RETURNS)
+    def forecast_radar(seed: int, intensity: float, motion: str, progress=gr.Progress()) -> tuple:  # noqa: B008
+        """Nowcast a synthetic rain-radar loop with the radar ConvLSTM (5 frames 6 minutes apart in, 15 out,
+        up to 90 minutes ahead) beside optical flow and persistence, scored with CSI, POD, FAR and FSS at
+        0.5 mm/h, rain-rate MSE and correlation. Downloads hold rain rates in mm/h.
+
+        Args:
+            seed: which radar loop, a whole number from 0 to 2147483647; the same seed gives the same loop
+            intensity: how heavy the rain is, 0.5 (light) to 2.0 (heavy); 1 is moderate
+            motion: how the rain moves: translation, rotation, deformation or mixed
+
+        """
+        return answered(backend.synthetic_radar, seed, intensity, motion, progress=progress)
+
+    examples = radar_example_titles()  # forecast once, when first shown; a click shows one at once
+
+    def real_example(title: str) -> list:
+        *values, locator, place = shown_on_page(show(backend.radar_examples[title]))
+        return [*values, gr.Image(value=locator, visible=True), place]
+
+    with gr.Tab("Radar nowcast"):
+        model_line = gr.Markdown(elem_id="radar-model-line")
+        gr.Markdown(INTRO)
+        with gr.Row(elem_id="radar-examples"):
+            gr.Markdown("**Real radar, one click:**", elem_classes="caption")
+            example_buttons = {title: gr.Button(f"▶ {title}", size="sm", variant="secondary") for title in examples}
+        with gr.Tabs():
+            with gr.Tab("Composites"):
+                gr.Markdown(f"Upload {limits.COMPOSITES_SUPPORTED}: at least two frames 5–15 minutes apart; up "
+                            f"to {limits.MAX_UPLOAD_BYTES // limits.MB} MB. The wettest {SIZE}×{SIZE} window is "
+                            "forecast; move it after.")
+                composite_files = gr.File(label="Radar composites", file_count="multiple", elem_id="composites")
+                composites_button = gr.Button("Forecast the composites", variant="primary")
+                with gr.Row(visible=False, equal_height=True, elem_id="radar-window") as window_controls:
+                    # Numbers, not sliders: an API call's are checked against the page's first bounds, not a grid's.
+                    row = gr.Number(0, label="Window's top row", precision=0, minimum=0, elem_id="window-row")
+                    column = gr.Number(0, label="Window's left column", precision=0, minimum=0,
+                                       elem_id="window-column")
+                    move_button = gr.Button("Forecast this window", scale=0, min_width=160)
+            with gr.Tab("A loop"):
+                gr.Markdown("`.npy`/`.npz` of rain rates in mm/h or reflectivity in dBZ (say which), or gray "
+                            "pictures/GIF where pixel 0–255 means 0–60 dBZ.")
+                with gr.Row(equal_height=True):
+                    loop_file = gr.File(label="A radar loop", file_count="single", elem_id="radar-upload")
+                    units = gr.Radio(list(rain.UPLOAD_UNITS), value="mm/h", label="Units of .npy/.npz values")
+                    step_minutes = gr.Number(value=synthetic_radar.STEP_MINUTES, label="Minutes between frames",
+                                             precision=0, minimum=1, maximum=MAX_STEP_MINUTES)
+                loop_button = gr.Button("Forecast the loop", variant="primary")
+            with gr.Tab("Synthetic"):
+                with gr.Row(equal_height=True):
+                    seed = gr.Number(value=4, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
+                    intensity = gr.Slider(0.5, 2.0, value=1.0, step=0.25, label="Intensity",
+                                          info="0.5 light, 1 moderate, 2 heavy rain")
+                    motion = gr.Dropdown(list(synthetic_radar.MOTIONS), value="mixed", label="Motion")
+                synthetic_button = gr.Button("Generate and forecast", variant="primary")
+        outputs = forecast_panel(RAIN, "radar")
+        locator, place = outputs[-2], outputs[-1]
+
+    on_page = [locator, window_controls, row, column]
+    for event, movable in (
+        (composites_button.click(forecast_radar_composites, composite_files, outputs,
+                                 api_name="forecast_radar_composites"), True),
+        (move_button.click(move_radar_window, [composite_files, row, column], outputs,
+                           api_name="move_radar_window"), True),
+        (loop_button.click(forecast_radar_upload, [loop_file, units, step_minutes], outputs,
+                           api_name="forecast_radar_upload"), False),
+        (synthetic_button.click(forecast_radar, [seed, intensity, motion], outputs, api_name="forecast_radar"), False),
+        *((button.click(lambda t=title: real_example(t), None, outputs, api_visibility="private"), False)
+          for title, button in example_buttons.items()),
+    ):
+        event.success(video_or_gif, outputs[2], outputs[1:3], api_visibility="private")
+        event.success(lambda p, m=movable: placed(p, m), place, on_page, api_visibility="private")
+    return RadarTab(lambda: [backend.radar_headline(), *real_example(examples[0])], [model_line, *outputs])
