@@ -28,6 +28,9 @@ TINY_CONFIG = dict(hidden_channels=[8, 8], kernel_size=3, batch_size=3, eval_seq
                    log_every=100, eval_every=100, warmup_steps=2, lr=3e-3, max_steps=6, device="auto",
                    autoregressive=True, peephole="channel", teacher_forcing_start=0.8, teacher_forcing_until=0.5,
                    data_chunk=2)
+# The same small run as command-line flags, for the tests that train through parse_args or `python -m`.
+TINY_FLAGS = ["--hidden-channels", "8", "--kernel-size", "3", "--batch-size", "4", "--eval-sequences", "16",
+              "--no-progress-bar", "--log-every", "5", "--warmup-steps", "5", "--lr", "1e-2"]
 
 
 # --- uploads ----------------------------------------------------------------------------------------

@@ -19,15 +19,12 @@ import dataclasses
 import json
 import math
 import os
-import signal
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.distributed as dist
-from safetensors.torch import load_file, save_file
 
 from ..core.cell import compile_gate_update
 from ..core.checkpoint import device_name, load_model
@@ -37,6 +34,8 @@ from ..core.values import RAIN
 from ..data import mnist, synthetic_radar
 from ..scoring import metrics
 from .losses import loss_fn
+from .run_control import ProgressBar, StopOnSigterm, use_device
+from .run_record import save, write_training_json
 from .step import EagerStep, GraphedStep, make_optimizer
 from .train_config import TrainConfig
 
@@ -164,49 +163,6 @@ def validate(model: EncoderForecaster, val: np.ndarray, config: TrainConfig) -> 
             "val_loss": float(loss_fn(logits, torch.from_numpy(np.ascontiguousarray(truth)), config.loss))}
 
 
-def save(model: EncoderForecaster, folder: Path, config: TrainConfig, record: dict) -> None:
-    """The checkpoint, and its training.json: the config and the run so far ({"config", "best", ...};
-    train() rewrites it at the end with the run's totals)."""
-    model.save_pretrained(folder)
-    if config.save_dtype == "float16":  # load_model casts back to float32
-        weights = folder / "model.safetensors"
-        save_file({k: v.half() for k, v in load_file(weights).items()}, weights, metadata={"format": "pt"})
-    write_training_json(folder, config, record)
-
-
-def write_training_json(folder: Path, config: TrainConfig, summary: dict) -> None:
-    record = {"config": dataclasses.asdict(config), **summary, "earlier_runs": earlier_runs(config.init_from)}
-    (folder / "training.json").write_text(json.dumps(record, indent=2))
-
-
-def earlier_runs(init_from: str | None) -> list[dict]:
-    """The training records behind a checkpoint a run continues, oldest first: its own earlier runs,
-    then its run; so a checkpoint's training.json tells its whole training (a Hub id: not looked up)."""
-    path = Path(init_from) / "training.json" if init_from else None
-    if path is None or not path.is_file():
-        return []
-    record = json.loads(path.read_text())
-    return [*record.pop("earlier_runs", []), record]
-
-
-def use_device(name: str) -> torch.device:
-    """The device a process trains on, made current: "auto" is this process's GPU (LOCAL_RANK under
-    torchrun) or the CPU; a CUDA device without an index ("cuda") is this process's GPU too, since
-    torch.cuda.set_device refuses a device without an index on some torch versions (2.11 does)."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(name)
-    if device.type != "cuda":
-        return device
-    if device.index is None:
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", torch.cuda.current_device())))
-    torch.cuda.set_device(device)
-    torch.backends.cudnn.benchmark = True
-    torch.backends.cuda.matmul.allow_tf32 = True
-    torch.backends.cudnn.allow_tf32 = True
-    return device
-
-
 def train(config: TrainConfig) -> dict:
     """Run training; returns the run's summary (rank 0; also in best/training.json) or {} (other ranks):
     {"best": best validation record, "steps", "sequences", "minutes", "sequences_per_s", "device"}."""
@@ -315,50 +271,6 @@ def train(config: TrainConfig) -> dict:
                "sequences_per_s": seen * world / (minutes * 60), "device": device_name(device)}
     write_training_json(out / "best", config, summary)
     return summary
-
-
-class StopOnSigterm:
-    """SIGTERM (a scheduler, a container stopping, a GPU call ending one of two runs) ends training as the
-    end of its budget would: ``requested`` turns True, the loop validates, checkpoints and returns.
-    Signal handlers can only be set from the main thread; elsewhere SIGTERM keeps its usual effect."""
-
-    def __init__(self):
-        self.requested = False
-        in_main = threading.current_thread() is threading.main_thread()
-        self.previous = signal.signal(signal.SIGTERM, self._request) if in_main else None
-
-    def _request(self, signum, frame) -> None:
-        self.requested = True
-
-    def __enter__(self) -> StopOnSigterm:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGTERM, self.previous)
-
-
-class ProgressBar:
-    """tqdm (shipped with huggingface_hub) over training progress in per-mille."""
-
-    def __init__(self, config: TrainConfig):
-        from tqdm.auto import tqdm
-
-        self.plain = not config.progress_bar
-        self.bar = tqdm(total=1000, disable=self.plain, unit="‰", dynamic_ncols=True)
-
-    def set(self, progress: float, text: str) -> None:
-        if self.plain:
-            print(f"{progress:6.1%}  {text}", flush=True)
-            return
-        self.bar.n = min(1000, int(progress * 1000))
-        self.bar.set_postfix_str(text, refresh=True)
-
-    def write(self, text: str) -> None:
-        self.bar.write(text)
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 def main(argv: list[str] | None = None) -> None:
