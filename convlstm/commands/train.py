@@ -22,22 +22,21 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
 
 from ..core.cell import compile_gate_update
 from ..core.checkpoint import device_name, load_model
-from ..core.inference import forecast, matching_switched
 from ..core.model import EncoderForecaster
 from ..core.values import RAIN
 from ..data import mnist, synthetic_radar
-from ..scoring import metrics
-from .losses import loss_fn
 from .run_control import ProgressBar, StopOnSigterm, use_device
 from .run_record import save, write_training_json
+from .schedules import lr_factor, teacher_forcing
 from .step import EagerStep, GraphedStep, make_optimizer
 from .train_config import TrainConfig
+from .train_data import make_data
+from .validation import validate
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
@@ -85,82 +84,6 @@ def with_architecture_of(config: TrainConfig, model: EncoderForecaster) -> Train
                                peephole=cell.peephole, autoregressive=model.autoregressive,
                                forecast_head=model.forecast_head, probability_matching=model.probability_matching,
                                max_speed=getattr(model.head, "max_speed", config.max_speed))
-
-
-def make_stream(config: TrainConfig, device: torch.device, rank: int = 0):
-    """Endless training batches (B, T, H, W) on `device` in the model's [0, 1] scale, made
-    `data_chunk` batches at a time."""
-    frames = config.context_frames + config.horizon
-    size, seed = config.batch_size * config.data_chunk, config.seed + 1000 * rank
-    if config.dataset == "radar":
-        stream = synthetic_radar.RadarStream(size, seed=seed, frames=frames, device=device)
-    else:
-        stream = mnist.MovingMNISTStream(size, seed=seed, split="train", num_digits=config.num_digits,
-                                        frames=frames, device=device)
-    return stream if config.data_chunk == 1 else _Batches(stream, config.batch_size)
-
-
-class _Batches:
-    """Batches of `batch_size` cut from the larger batches of `stream`."""
-
-    def __init__(self, stream, batch_size: int):
-        self.stream, self.batch_size, self.block, self.next = stream, batch_size, None, 0
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> torch.Tensor:
-        if self.block is None or self.next >= len(self.block):
-            self.block, self.next = next(self.stream), 0
-        batch = self.block[self.next:self.next + self.batch_size]
-        self.next += self.batch_size
-        return batch
-
-
-def make_val(config: TrainConfig) -> np.ndarray:
-    """The fixed validation set (numpy) in the data's own units (mm/h for radar), as people would pass it."""
-    frames = config.context_frames + config.horizon
-    if config.dataset == "radar":
-        val = synthetic_radar.radar_evaluation_set("val", n=config.eval_sequences)[:, :frames]
-    else:
-        val = mnist.evaluation_set("val", n=config.eval_sequences, num_digits=config.num_digits)[:, :frames]
-    return np.ascontiguousarray(val, dtype=np.float32)
-
-
-def make_data(config: TrainConfig, device: torch.device, rank: int):
-    """make_stream and make_val."""
-    return make_stream(config, device, rank), make_val(config)
-
-
-def lr_factor(step: int, progress: float, config: TrainConfig) -> float:
-    warmup = min(1.0, (step + 1) / max(1, config.warmup_steps))
-    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-    return warmup * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
-
-
-def teacher_forcing(progress: float, config: TrainConfig) -> float:
-    """Scheduled sampling: the probability of feeding the true frame, falling linearly from
-    --teacher-forcing-start to 0 at --teacher-forcing-until; always 0 for the paper's forecaster."""
-    if not config.autoregressive or config.teacher_forcing_until <= 0:
-        return 0.0
-    return config.teacher_forcing_start * max(0.0, 1 - progress / config.teacher_forcing_until)
-
-
-def validate(model: EncoderForecaster, val: np.ndarray, config: TrainConfig) -> dict:
-    """MSE/frame and BCE/sequence on the validation set, in the model's [0, 1] scale."""
-    was_training = model.training
-    model.eval()
-    encode = model.scale.encode
-    context, truth = val[:, :config.context_frames], val[:, config.context_frames:][:, :config.horizon]
-    # The network's own output, which training fits: probability matching is switched on after
-    # training, and a run continued from such a checkpoint must be validated as it was trained.
-    own = matching_switched(model, "")[1] if model.probability_matching else model
-    pred, truth = encode(forecast(own, context, config.horizon)), encode(truth)
-    model.train(was_training)
-    logits = torch.logit(torch.from_numpy(np.ascontiguousarray(pred)), eps=1e-6)
-    return {"val_mse": float(metrics.mse(pred, truth).mean()),
-            "val_bce": float(metrics.bce(pred, truth).sum(-1).mean()),
-            "val_loss": float(loss_fn(logits, torch.from_numpy(np.ascontiguousarray(truth)), config.loss))}
 
 
 def train(config: TrainConfig) -> dict:

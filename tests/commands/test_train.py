@@ -1,4 +1,5 @@
-"""The training loop, its schedule and data, continued runs and DDP under torchrun, on tiny models."""
+"""The training command and its loop on tiny models: the command line, learning, DDP under torchrun,
+what cannot be combined, continued runs."""
 
 import json
 import os
@@ -10,17 +11,10 @@ import pytest
 import torch
 
 from convlstm import EncoderForecaster, load_model
-from convlstm.commands.train import (
-    TrainConfig,
-    make_data,
-    make_model,
-    make_stream,
-    parse_args,
-    teacher_forcing,
-    train,
-    validate,
-    with_architecture_of,
-)
+from convlstm.commands.train import make_model, parse_args, train, with_architecture_of
+from convlstm.commands.train_config import TrainConfig
+from convlstm.commands.train_data import make_data
+from convlstm.commands.validation import validate
 from tests.helpers import TINY_CONFIG, TINY_FLAGS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,19 +74,6 @@ def test_torchrun_with_gloo_trains_on_two_processes_and_only_rank_0_writes(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp"]  # nothing written elsewhere
 
 
-def test_validation_scores_the_networks_own_output_even_where_the_checkpoint_matches(one_torch_thread):
-    config = parse_args(["--dataset", "radar", "--forecast-head", "advection", "--hidden-channels", "8",
-                         "--eval-sequences", "4", "--probability-matching"])
-    torch.manual_seed(0)
-    matched = make_model(config)
-    _, val = make_data(config, torch.device("cpu"), rank=0)
-    plain = make_model(config)
-    plain.load_state_dict(matched.state_dict())
-    plain.probability_matching = False
-    assert validate(matched, val, config) == validate(plain, val, config)
-    assert matched.probability_matching  # the checkpoint keeps its own choice
-
-
 @pytest.mark.usefixtures("one_torch_thread")
 def test_options_that_cannot_be_combined_with_a_graph_are_refused(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="--compile gates"):
@@ -102,26 +83,6 @@ def test_options_that_cannot_be_combined_with_a_graph_are_refused(monkeypatch, t
     monkeypatch.setenv("WORLD_SIZE", "2")
     with pytest.raises(ValueError, match="one process"):
         train(TrainConfig(**TINY_CONFIG, out=str(tmp_path), cuda_graph=True))
-
-
-@pytest.mark.usefixtures("one_torch_thread")
-def test_teacher_forcing_falls_from_its_start_to_zero():
-    config = TrainConfig(autoregressive=True, teacher_forcing_start=0.3, teacher_forcing_until=0.5)
-    assert [teacher_forcing(p, config) for p in (0, 0.25, 0.5, 0.9)] == pytest.approx([0.3, 0.15, 0, 0])
-    assert teacher_forcing(0.1, TrainConfig(autoregressive=False)) == 0
-    assert teacher_forcing(0.0, TrainConfig(autoregressive=True, teacher_forcing_until=0)) == 0
-    with pytest.raises(ValueError, match="probability"):
-        TrainConfig(teacher_forcing_start=1.5)
-
-
-@pytest.mark.usefixtures("one_torch_thread")
-def test_chunked_data_is_the_larger_batches_cut_up():
-    config = TrainConfig(batch_size=3, data_chunk=4)
-    chunked = make_stream(config, torch.device("cpu"))
-    whole = make_stream(TrainConfig(batch_size=12), torch.device("cpu"))
-    first = next(whole)
-    torch.testing.assert_close(torch.cat([next(chunked) for _ in range(4)]), first, rtol=0, atol=0)
-    assert next(chunked).shape == (3, 20, 64, 64)
 
 
 @pytest.mark.usefixtures("one_torch_thread")
