@@ -50,6 +50,21 @@ def _check(frames: np.ndarray) -> None:
     assert np.isfinite(frames).all() and frames.min() >= 0 and frames.max() <= 1
 
 
+def rgb_frames(t=T, h=H, w=W) -> np.ndarray:
+    g = _gray(t, h, w).astype(np.int32)
+    return np.stack([g, 255 - g, (g * 3) % 256], -1).astype(np.uint8)
+
+
+def luminance_of(rgb: np.ndarray) -> np.ndarray:
+    return (rgb[..., :3].astype(np.float64) / 255) @ [0.299, 0.587, 0.114]
+
+
+def npy_bytes(array, allow_pickle=False) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
 def _png_bytes(frame: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(frame).save(buffer, format="PNG")
