@@ -30,16 +30,11 @@ import torch
 
 from convlstm import EncoderForecaster
 from convlstm.commands.losses import loss_fn
+from convlstm.commands.run_control import use_device
+from convlstm.commands.schedules import lr_factor, teacher_forcing
 from convlstm.commands.step import EagerStep, GraphedStep, make_optimizer
-from convlstm.commands.train import (
-    lr_factor,
-    make_model,
-    make_stream,
-    parse_args,
-    teacher_forcing,
-    use_device,
-    with_architecture_of,
-)
+from convlstm.commands.train import make_model, parse_args, with_architecture_of
+from convlstm.commands.train_data import make_stream
 from convlstm.core.cell import compile_gate_update
 
 # Dense bf16 tensor-core peaks from NVIDIA's datasheets (the sparse figures halved), by device name:

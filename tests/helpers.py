@@ -28,6 +28,9 @@ TINY_CONFIG = dict(hidden_channels=[8, 8], kernel_size=3, batch_size=3, eval_seq
                    log_every=100, eval_every=100, warmup_steps=2, lr=3e-3, max_steps=6, device="auto",
                    autoregressive=True, peephole="channel", teacher_forcing_start=0.8, teacher_forcing_until=0.5,
                    data_chunk=2)
+# The same small run as command-line flags, for the tests that train through parse_args or `python -m`.
+TINY_FLAGS = ["--hidden-channels", "8", "--kernel-size", "3", "--batch-size", "4", "--eval-sequences", "16",
+              "--no-progress-bar", "--log-every", "5", "--warmup-steps", "5", "--lr", "1e-2"]
 
 
 # --- uploads ----------------------------------------------------------------------------------------
@@ -45,6 +48,21 @@ def _gray(t=T, h=H, w=W) -> np.ndarray:
 def _check(frames: np.ndarray) -> None:
     assert frames.dtype == np.float32 and frames.ndim == 3 and min(frames.shape) >= 1
     assert np.isfinite(frames).all() and frames.min() >= 0 and frames.max() <= 1
+
+
+def rgb_frames(t=T, h=H, w=W) -> np.ndarray:
+    g = _gray(t, h, w).astype(np.int32)
+    return np.stack([g, 255 - g, (g * 3) % 256], -1).astype(np.uint8)
+
+
+def luminance_of(rgb: np.ndarray) -> np.ndarray:
+    return (rgb[..., :3].astype(np.float64) / 255) @ [0.299, 0.587, 0.114]
+
+
+def npy_bytes(array, allow_pickle=False) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
 
 
 def _png_bytes(frame: np.ndarray) -> bytes:

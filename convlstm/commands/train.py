@@ -19,26 +19,24 @@ import dataclasses
 import json
 import math
 import os
-import signal
-import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
-from safetensors.torch import load_file, save_file
 
 from ..core.cell import compile_gate_update
 from ..core.checkpoint import device_name, load_model
-from ..core.inference import forecast, matching_switched
 from ..core.model import EncoderForecaster
 from ..core.values import RAIN
 from ..data import mnist, synthetic_radar
-from ..scoring import metrics
-from .losses import loss_fn
+from .run_control import ProgressBar, StopOnSigterm, use_device
+from .run_record import save, write_training_json
+from .schedules import lr_factor, teacher_forcing
 from .step import EagerStep, GraphedStep, make_optimizer
 from .train_config import TrainConfig
+from .train_data import make_data
+from .validation import validate
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
@@ -86,125 +84,6 @@ def with_architecture_of(config: TrainConfig, model: EncoderForecaster) -> Train
                                peephole=cell.peephole, autoregressive=model.autoregressive,
                                forecast_head=model.forecast_head, probability_matching=model.probability_matching,
                                max_speed=getattr(model.head, "max_speed", config.max_speed))
-
-
-def make_stream(config: TrainConfig, device: torch.device, rank: int = 0):
-    """Endless training batches (B, T, H, W) on `device` in the model's [0, 1] scale, made
-    `data_chunk` batches at a time."""
-    frames = config.context_frames + config.horizon
-    size, seed = config.batch_size * config.data_chunk, config.seed + 1000 * rank
-    if config.dataset == "radar":
-        stream = synthetic_radar.RadarStream(size, seed=seed, frames=frames, device=device)
-    else:
-        stream = mnist.MovingMNISTStream(size, seed=seed, split="train", num_digits=config.num_digits,
-                                        frames=frames, device=device)
-    return stream if config.data_chunk == 1 else _Batches(stream, config.batch_size)
-
-
-class _Batches:
-    """Batches of `batch_size` cut from the larger batches of `stream`."""
-
-    def __init__(self, stream, batch_size: int):
-        self.stream, self.batch_size, self.block, self.next = stream, batch_size, None, 0
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> torch.Tensor:
-        if self.block is None or self.next >= len(self.block):
-            self.block, self.next = next(self.stream), 0
-        batch = self.block[self.next:self.next + self.batch_size]
-        self.next += self.batch_size
-        return batch
-
-
-def make_val(config: TrainConfig) -> np.ndarray:
-    """The fixed validation set (numpy) in the data's own units (mm/h for radar), as people would pass it."""
-    frames = config.context_frames + config.horizon
-    if config.dataset == "radar":
-        val = synthetic_radar.radar_evaluation_set("val", n=config.eval_sequences)[:, :frames]
-    else:
-        val = mnist.evaluation_set("val", n=config.eval_sequences, num_digits=config.num_digits)[:, :frames]
-    return np.ascontiguousarray(val, dtype=np.float32)
-
-
-def make_data(config: TrainConfig, device: torch.device, rank: int):
-    """make_stream and make_val."""
-    return make_stream(config, device, rank), make_val(config)
-
-
-def lr_factor(step: int, progress: float, config: TrainConfig) -> float:
-    warmup = min(1.0, (step + 1) / max(1, config.warmup_steps))
-    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-    return warmup * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
-
-
-def teacher_forcing(progress: float, config: TrainConfig) -> float:
-    """Scheduled sampling: the probability of feeding the true frame, falling linearly from
-    --teacher-forcing-start to 0 at --teacher-forcing-until; always 0 for the paper's forecaster."""
-    if not config.autoregressive or config.teacher_forcing_until <= 0:
-        return 0.0
-    return config.teacher_forcing_start * max(0.0, 1 - progress / config.teacher_forcing_until)
-
-
-def validate(model: EncoderForecaster, val: np.ndarray, config: TrainConfig) -> dict:
-    """MSE/frame and BCE/sequence on the validation set, in the model's [0, 1] scale."""
-    was_training = model.training
-    model.eval()
-    encode = model.scale.encode
-    context, truth = val[:, :config.context_frames], val[:, config.context_frames:][:, :config.horizon]
-    # The network's own output, which training fits: probability matching is switched on after
-    # training, and a run continued from such a checkpoint must be validated as it was trained.
-    own = matching_switched(model, "")[1] if model.probability_matching else model
-    pred, truth = encode(forecast(own, context, config.horizon)), encode(truth)
-    model.train(was_training)
-    logits = torch.logit(torch.from_numpy(np.ascontiguousarray(pred)), eps=1e-6)
-    return {"val_mse": float(metrics.mse(pred, truth).mean()),
-            "val_bce": float(metrics.bce(pred, truth).sum(-1).mean()),
-            "val_loss": float(loss_fn(logits, torch.from_numpy(np.ascontiguousarray(truth)), config.loss))}
-
-
-def save(model: EncoderForecaster, folder: Path, config: TrainConfig, record: dict) -> None:
-    """The checkpoint, and its training.json: the config and the run so far ({"config", "best", ...};
-    train() rewrites it at the end with the run's totals)."""
-    model.save_pretrained(folder)
-    if config.save_dtype == "float16":  # load_model casts back to float32
-        weights = folder / "model.safetensors"
-        save_file({k: v.half() for k, v in load_file(weights).items()}, weights, metadata={"format": "pt"})
-    write_training_json(folder, config, record)
-
-
-def write_training_json(folder: Path, config: TrainConfig, summary: dict) -> None:
-    record = {"config": dataclasses.asdict(config), **summary, "earlier_runs": earlier_runs(config.init_from)}
-    (folder / "training.json").write_text(json.dumps(record, indent=2))
-
-
-def earlier_runs(init_from: str | None) -> list[dict]:
-    """The training records behind a checkpoint a run continues, oldest first: its own earlier runs,
-    then its run; so a checkpoint's training.json tells its whole training (a Hub id: not looked up)."""
-    path = Path(init_from) / "training.json" if init_from else None
-    if path is None or not path.is_file():
-        return []
-    record = json.loads(path.read_text())
-    return [*record.pop("earlier_runs", []), record]
-
-
-def use_device(name: str) -> torch.device:
-    """The device a process trains on, made current: "auto" is this process's GPU (LOCAL_RANK under
-    torchrun) or the CPU; a CUDA device without an index ("cuda") is this process's GPU too, since
-    torch.cuda.set_device refuses a device without an index on some torch versions (2.11 does)."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(name)
-    if device.type != "cuda":
-        return device
-    if device.index is None:
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", torch.cuda.current_device())))
-    torch.cuda.set_device(device)
-    torch.backends.cudnn.benchmark = True
-    torch.backends.cuda.matmul.allow_tf32 = True
-    torch.backends.cudnn.allow_tf32 = True
-    return device
 
 
 def train(config: TrainConfig) -> dict:
@@ -315,50 +194,6 @@ def train(config: TrainConfig) -> dict:
                "sequences_per_s": seen * world / (minutes * 60), "device": device_name(device)}
     write_training_json(out / "best", config, summary)
     return summary
-
-
-class StopOnSigterm:
-    """SIGTERM (a scheduler, a container stopping, a GPU call ending one of two runs) ends training as the
-    end of its budget would: ``requested`` turns True, the loop validates, checkpoints and returns.
-    Signal handlers can only be set from the main thread; elsewhere SIGTERM keeps its usual effect."""
-
-    def __init__(self):
-        self.requested = False
-        in_main = threading.current_thread() is threading.main_thread()
-        self.previous = signal.signal(signal.SIGTERM, self._request) if in_main else None
-
-    def _request(self, signum, frame) -> None:
-        self.requested = True
-
-    def __enter__(self) -> StopOnSigterm:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGTERM, self.previous)
-
-
-class ProgressBar:
-    """tqdm (shipped with huggingface_hub) over training progress in per-mille."""
-
-    def __init__(self, config: TrainConfig):
-        from tqdm.auto import tqdm
-
-        self.plain = not config.progress_bar
-        self.bar = tqdm(total=1000, disable=self.plain, unit="‰", dynamic_ncols=True)
-
-    def set(self, progress: float, text: str) -> None:
-        if self.plain:
-            print(f"{progress:6.1%}  {text}", flush=True)
-            return
-        self.bar.n = min(1000, int(progress * 1000))
-        self.bar.set_postfix_str(text, refresh=True)
-
-    def write(self, text: str) -> None:
-        self.bar.write(text)
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import decoders
+from .decoders.zips import read_member, zip_members
 from .limits import COMPOSITES_SUPPORTED, MAX_FILES, SequenceError, checked_paths, open_zip
 from .radar_files import OPERA, Header, header
 from .radar_windows import (
@@ -207,8 +207,8 @@ def _contents(files) -> list[tuple[str, bytes]]:
             head = file.read(4)
         if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
             with open_zip(path.name, path) as archive:
-                for base, info in decoders.zip_members(path.name, archive, "composite files"):
-                    out.append((f"{path.name} › {base}", decoders.read_member(path.name, archive, info)))
+                for base, info in zip_members(path.name, archive, "composite files"):
+                    out.append((f"{path.name} › {base}", read_member(path.name, archive, info)))
         else:
             out.append((path.name, path.read_bytes()))
         if len(out) > MAX_FILES:

@@ -7,7 +7,8 @@ import pytest
 
 from convlstm.commands.evaluate import default_out, evaluate
 from convlstm.commands.evaluate import main as evaluate_main
-from convlstm.commands.train import TrainConfig, make_model
+from convlstm.commands.train import make_model
+from convlstm.commands.train_config import TrainConfig
 
 
 @pytest.mark.slow

@@ -16,7 +16,10 @@ import torch
 from safetensors.torch import load_file
 
 from convlstm.commands import step as graphed  # not `step`: the tests name the step they make `step`
-from convlstm.commands.train import TrainConfig, lr_factor, make_model, make_stream, teacher_forcing, train
+from convlstm.commands.schedules import lr_factor, teacher_forcing
+from convlstm.commands.train import make_model, train
+from convlstm.commands.train_config import TrainConfig
+from convlstm.commands.train_data import make_stream
 from tests.helpers import TINY_CONFIG as TINY
 from tests.helpers import tiny_model
 
