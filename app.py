@@ -39,7 +39,16 @@ from convlstm.scoring.compare import MAX_CONTEXT, MAX_HORIZON  # noqa: E402
 from convlstm.serve import links, requests  # noqa: E402
 from convlstm.serve.requests import FIRST_DIGITS, FIRST_SEED, Backend  # noqa: E402
 from convlstm.ui import panels  # noqa: E402
-from convlstm.ui.panels import answered, forecast_panel, returning, show, shown_on_page, video_or_gif  # noqa: E402
+from convlstm.ui.panels import (  # noqa: E402
+    answered,
+    error_box,
+    forecast_panel,
+    keeping_the_page,
+    returning,
+    show,
+    shown_on_page,
+    told,
+)
 from convlstm.ui.radar_tab import radar_tab  # noqa: E402
 
 PAGE = Path(panels.__file__).parent  # the page's style sheet and script
@@ -230,6 +239,7 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
                             mnist_horizon = gr.Slider(1, MAX_HORIZON, value=mnist.HORIZON, step=1, label="Horizon",
                                                       elem_id="horizon")
                             mnist_button = gr.Button("Forecast", variant="primary")
+                            mnist_error = error_box()
                             mnist_examples = gr.Examples([[2015, 2, 10], [7, 1, 10], [1506, 3, 10], [42, 2, 20]],
                                                          inputs=[seed, digits, mnist_horizon],
                                                          label="Examples (click to run)", api_visibility="private")
@@ -241,6 +251,7 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
                                                 label="Context length", info="input frames the forecast starts from")
                             upload_horizon = gr.Slider(1, MAX_HORIZON, value=mnist.HORIZON, step=1, label="Horizon")
                             upload_button = gr.Button("Forecast", variant="primary")
+                            upload_error = error_box()
                             example_files = [[[str(p)], 10, 10] for p in sorted(requests.EXAMPLES.glob("*"))
                                              if p.is_file()]
                             upload_examples = gr.Examples(example_files, inputs=[upload, context, upload_horizon],
@@ -253,6 +264,7 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
                                             else "ORG/NAME, or a folder: checkpoints/moving-mnist-advection")
                         revision = gr.Textbox(label="Revision (optional)", placeholder="main, a tag or a commit")
                         load_button = gr.Button("Load model")
+                        load_error = error_box()
                 with gr.Column(scale=3):
                     # under the scores: the link that reproduces the forecast shown (uploads: why there is none)
                     link_query = gr.Textbox(visible="hidden", elem_id="share-query", render=False)
@@ -262,29 +274,29 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
                                           placeholder="a link that reproduces this forecast", elem_id="share-link",
                                           render=False)
                     OUTPUTS = forecast_panel(GRAY, "video", [link_query, copy_link, link_box])
+                    api_only = gr.Button(visible=False)
         radar = radar_tab(BACKEND, gpu)
 
     dice.click(random_seed, outputs=seed, api_visibility="private")
     mnist_inputs = [seed, digits, mnist_horizon, model_key]
     upload_inputs = [upload, context, upload_horizon, model_key]
-    # All video forecasts share the queue's CONCURRENCY slots, the buttons, the examples and links alike.
-    for event, linkable in (
-        (mnist_button.click(forecast_moving_mnist, mnist_inputs, OUTPUTS, api_name="forecast_moving_mnist",
-                            concurrency_id="video-forecast"), True),
-        (mnist_examples.load_input_event.then(forecast_moving_mnist, mnist_inputs, OUTPUTS, api_visibility="private",
-                                              concurrency_id="video-forecast"), True),
-        (upload_button.click(forecast_upload, upload_inputs, OUTPUTS, api_name="forecast_upload",
-                             concurrency_id="video-forecast"), False),
-        (upload_examples.load_input_event.then(forecast_upload, upload_inputs, OUTPUTS, api_visibility="private",
-                                               concurrency_id="video-forecast"), False),
+    # The page's events keep the page on bad input, saying why under the button pressed (and hiding what the other
+    # tab's said); API and MCP calls reach the endpoints through a button the page never shows, and get their
+    # errors as errors. All video forecasts share the queue's CONCURRENCY slots, the buttons, examples and links.
+    shown = [*OUTPUTS, link_query, link_box]  # the link box is cleared until asked again
+    mnist_shown = keeping_the_page(forecast_moving_mnist, lambda values, inputs: [
+        *shown_on_page(values), share_text(*inputs[:4]), "", told(None)], len(shown) + 1)
+    upload_shown = keeping_the_page(forecast_upload, lambda values, inputs: [
+        *shown_on_page(values), *(requests.UPLOAD_NO_LINK,) * 2, told(None)], len(shown) + 1)
+    for event, fn, inputs, errors in (
+        (mnist_button.click, mnist_shown, mnist_inputs, [upload_error, mnist_error]),
+        (mnist_examples.load_input_event.then, mnist_shown, mnist_inputs, [upload_error, mnist_error]),
+        (upload_button.click, upload_shown, upload_inputs, [mnist_error, upload_error]),
+        (upload_examples.load_input_event.then, upload_shown, upload_inputs, [mnist_error, upload_error]),
     ):
-        event.success(video_or_gif, OUTPUTS[2], OUTPUTS[1:3], api_visibility="private")
-        if linkable:  # the link of what is shown now; the link box is cleared until asked again
-            event.success(lambda *inputs: (share_text(*inputs), ""), mnist_inputs, [link_query, link_box],
-                          api_visibility="private")
-        else:
-            event.success(lambda: (requests.UPLOAD_NO_LINK,) * 2, None, [link_query, link_box],
-                          api_visibility="private")
+        event(fn, inputs, [*shown, *errors], api_visibility="private", concurrency_id="video-forecast")
+    for endpoint, inputs in ((forecast_moving_mnist, mnist_inputs), (forecast_upload, upload_inputs)):
+        api_only.click(endpoint, inputs, OUTPUTS, api_name=endpoint.__name__, concurrency_id="video-forecast")
     # Copy link: the page's own address with the forecast's query, put on the clipboard and shown.
     copy_link.click(None, link_query, link_box, js=(PAGE / "copy_link.js").read_text())
 
@@ -299,10 +311,12 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
                         api_visibility="private", concurrency_id="video-forecast", show_progress_on=OUTPUTS)
 
     # Loading a model is per web session: an MCP call has none, so it is no MCP tool (still an API endpoint).
-    loading = load_button.click(load_other_model, [source, revision, model_key], [model_key, model_summary],
-                                api_name="load_model", api_visibility="undocumented" if MCP else "public")
-    loading.success(model_settings, model_key, [mnist_horizon, context, upload_horizon], api_visibility="private")
-    loading.success(BACKEND.headline, model_key, model_line, api_visibility="private")
+    api_only.click(load_other_model, [source, revision, model_key], [model_key, model_summary], api_name="load_model",
+                   api_visibility="undocumented" if MCP else "public")
+    load_button.click(keeping_the_page(load_other_model, lambda values, inputs: [
+        *values, *model_settings(values[0]), BACKEND.headline(values[0])], 6),
+        [source, revision, model_key], [model_key, model_summary, mnist_horizon, context, upload_horizon, model_line,
+                                        load_error], api_visibility="private")
 
 demo.queue(default_concurrency_limit=CONCURRENCY)
 

@@ -3,8 +3,10 @@ and how a request's answer fills it. The app lays the panels out; the backend ma
 
 from __future__ import annotations
 
+import functools
 import inspect
 import textwrap
+from collections.abc import Callable
 
 import gradio as gr
 import pandas as pd
@@ -22,6 +24,33 @@ def answered(request, *args, progress) -> tuple:
         return show(request(*args, progress=lambda fraction, text: progress(fraction, desc=text)))
     except (ValueError, CheckpointError) as error:  # SequenceError is a ValueError
         raise gr.Error(str(error)) from None
+
+
+def error_box() -> gr.Markdown:
+    """Where the page says why it can't forecast an input: under the controls, until the next forecast."""
+    return gr.Markdown(visible=False, elem_classes="input-error")
+
+
+def told(message: str | None) -> gr.Markdown:
+    """The error box saying ``message``, or hidden."""
+    return gr.Markdown(f"**Can't forecast this:** {message}", visible=True) if message else gr.Markdown(visible=False)
+
+
+def keeping_the_page(endpoint: Callable, on_page: Callable[[tuple, tuple], list], kept: int) -> Callable:
+    """A page event's function: ``on_page(values, inputs)`` (what the page shows of the endpoint's answer), then
+    the error box hidden; where the endpoint refuses its input (gr.Error), the ``kept`` outputs stay as they were
+    (the last good forecast) and the error box says why, until the next forecast. The API and MCP call the
+    endpoint itself, so that an error reaches them as an error. Gradio reads the endpoint's signature (through
+    ``__wrapped__``) to pass the inputs and the progress bar."""
+    @functools.wraps(endpoint)
+    def event(*inputs):
+        try:
+            values = endpoint(*inputs)
+        except gr.Error as error:
+            return [*[gr.skip()] * kept, told(error.message)]
+        return [*on_page(values, inputs), told(None)]
+    event.__name__ = f"{endpoint.__name__}_on_page"  # a private event still takes its name from its function's
+    return event
 
 
 def returning(outputs: str):
@@ -57,11 +86,6 @@ def show(shown: Shown, notes: tuple[str, ...] = ()) -> tuple:
 
 def _path(path) -> str | None:
     return None if path is None else str(path)
-
-
-def video_or_gif(gif):
-    """Show the GIF player only when the animation came out as a GIF (no WebM encoder)."""
-    return gr.Video(visible=gif is None), gr.Image(visible=gif is not None)
 
 
 def shown_on_page(values: tuple) -> list:

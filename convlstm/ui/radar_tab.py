@@ -15,7 +15,7 @@ from ..data import limits, rain, synthetic_radar
 from ..data.composites import Place
 from ..data.radar_windows import SIZE
 from ..serve.requests import MAX_SEED, MAX_STEP_MINUTES, Backend, radar_example_titles
-from .panels import answered, forecast_panel, returning, show, shown_on_page, video_or_gif
+from .panels import answered, error_box, forecast_panel, keeping_the_page, returning, show, shown_on_page, told
 
 RETURNS = """
 notes (markdown); None (radar animations are GIFs, which keep the colour scale exact)
@@ -33,13 +33,13 @@ INTRO = ("Nowcast rain up to 90 minutes ahead from the radar pictures weather se
          "(1: as much as fell).")
 
 
-def placed(place: Place | None, movable: bool) -> tuple:
-    """The locator map where a forecast has a place; the window's controls, at its corner, where there are
-    composite files to move it over (not for an example, a window saved without its composite)."""
+def window_controls(place: Place | None, movable: bool) -> tuple:
+    """The window's controls, at its corner, where there are composite files to move it over (not for an example:
+    a window saved without its composite)."""
     if place is None or not movable:
-        return gr.Image(visible=place is not None), gr.Row(visible=False), gr.skip(), gr.skip()
+        return gr.Row(visible=False), gr.skip(), gr.skip()
     rows, columns = (side - place.size for side in place.grid)
-    return (gr.Image(visible=True), gr.Row(visible=True), gr.Number(place.top, info=f"0 (top) to {rows}"),
+    return (gr.Row(visible=True), gr.Number(place.top, info=f"0 (top) to {rows}"),
             gr.Number(place.left, info=f"0 (left) to {columns}"))
 
 
@@ -112,11 +112,7 @@ def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
 
     examples = radar_example_titles()  # forecast once, when first shown; a click shows one at once
 
-    def real_example(title: str) -> list:
-        *values, locator, place = shown_on_page(show(backend.radar_examples[title]))
-        return [*values, gr.Image(value=locator, visible=True), place]
-
-    with gr.Tab("Radar nowcast"):
+    with gr.Tab("Radar nowcast", elem_id="radar-tab"):
         model_line = gr.Markdown(elem_id="radar-model-line")
         gr.Markdown(INTRO)
         with gr.Row(elem_id="radar-examples"):
@@ -129,7 +125,7 @@ def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
                             "forecast; move it after.")
                 composite_files = gr.File(label="Radar composites", file_count="multiple", elem_id="composites")
                 composites_button = gr.Button("Forecast the composites", variant="primary")
-                with gr.Row(visible=False, equal_height=True, elem_id="radar-window") as window_controls:
+                with gr.Row(visible=False, equal_height=True, elem_id="radar-window") as window_row:
                     # Numbers, not sliders: an API call's are checked against the page's first bounds, not a grid's.
                     row = gr.Number(0, label="Window's top row", precision=0, minimum=0, elem_id="window-row")
                     column = gr.Number(0, label="Window's left column", precision=0, minimum=0,
@@ -151,21 +147,33 @@ def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
                                           info="0.5 light, 1 moderate, 2 heavy rain")
                     motion = gr.Dropdown(list(synthetic_radar.MOTIONS), value="mixed", label="Motion")
                 synthetic_button = gr.Button("Generate and forecast", variant="primary")
+        error = error_box()
         outputs = forecast_panel(RAIN, "radar")
-        locator, place = outputs[-2], outputs[-1]
+        api_only = gr.Button(visible=False)
 
-    on_page = [locator, window_controls, row, column]
-    for event, movable in (
-        (composites_button.click(forecast_radar_composites, composite_files, outputs,
-                                 api_name="forecast_radar_composites"), True),
-        (move_button.click(move_radar_window, [composite_files, row, column], outputs,
-                           api_name="move_radar_window"), True),
-        (loop_button.click(forecast_radar_upload, [loop_file, units, step_minutes], outputs,
-                           api_name="forecast_radar_upload"), False),
-        (synthetic_button.click(forecast_radar, [seed, intensity, motion], outputs, api_name="forecast_radar"), False),
-        *((button.click(lambda t=title: real_example(t), None, outputs, api_visibility="private"), False)
-          for title, button in example_buttons.items()),
+    def on_page(movable: bool):
+        def shown(values: tuple, inputs: tuple = ()) -> list:
+            *panel, locator_path, place = shown_on_page(values)
+            return [*panel, gr.Image(value=locator_path, visible=place is not None), place,
+                    *window_controls(place, movable)]
+        return shown
+
+    # The page's events keep the page on bad input; API and MCP calls reach the endpoints through a button the page
+    # never shows, and get their errors as errors.
+    page_outputs = [*outputs, window_row, row, column, error]
+    for trigger, endpoint, inputs, movable in (
+        (composites_button, forecast_radar_composites, [composite_files], True),
+        (move_button, move_radar_window, [composite_files, row, column], True),
+        (loop_button, forecast_radar_upload, [loop_file, units, step_minutes], False),
+        (synthetic_button, forecast_radar, [seed, intensity, motion], False),
     ):
-        event.success(video_or_gif, outputs[2], outputs[1:3], api_visibility="private")
-        event.success(lambda p, m=movable: placed(p, m), place, on_page, api_visibility="private")
-    return RadarTab(lambda: [backend.radar_headline(), *real_example(examples[0])], [model_line, *outputs])
+        api_only.click(endpoint, inputs, outputs, api_name=endpoint.__name__)
+        trigger.click(keeping_the_page(endpoint, on_page(movable), len(page_outputs) - 1), inputs, page_outputs,
+                      api_visibility="private")
+
+    def real_example(title: str) -> list:
+        return [*on_page(movable=False)(show(backend.radar_examples[title])), told(None)]
+
+    for title, button in example_buttons.items():
+        button.click(lambda t=title: real_example(t), None, page_outputs, api_visibility="private")
+    return RadarTab(lambda: [backend.radar_headline(), *real_example(examples[0])], [model_line, *page_outputs])

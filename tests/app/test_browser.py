@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import pytest
 from test_app import ROOT, App, _hub_cache
 
@@ -289,16 +290,31 @@ def test_example_runs_on_click(page):
     wait_for_new_grid(page, before)
 
 
-def test_bad_upload_shows_the_error(page, tmp_path):
+def error_shown(page, panel: str):
+    """The visible error box of a tab, once it says something."""
+    box = page.locator(f"#{panel}-layout .input-error, #{panel}-tab .input-error").filter(visible=True)
+    box.first.wait_for()
+    return box.first
+
+
+def test_bad_upload_keeps_the_page_and_says_why(page, tmp_path):
     bad = tmp_path / "holiday.gif"
     bad.write_text("this is text, not a picture")
     page.reload()
-    wait_for_new_grid(page, None)
+    shown = wait_for_new_grid(page, None)
     upload(page, bad)
     page.get_by_role("button", name="Forecast", exact=True).last.click()
-    page.get_by_text("holiday.gif: this is not a picture that can be read").first.wait_for()
-    page.wait_for_timeout(800)  # the toast fades in
+    message = error_shown(page, "video")
+    assert "holiday.gif: this is not a picture that can be read" in message.inner_text()
+    page.wait_for_timeout(3000)  # a toast would be fading by now; the message stays
+    assert message.is_visible() and grid_source(page) == shown  # the last good forecast stays on screen
+    assert page.locator(".error").filter(visible=True).count() == 0  # no output turned into an error badge
     page.screenshot(path=str(ARTIFACTS / "browser_error.png"), full_page=True)
+    page.get_by_role("tab", name="Moving MNIST").click()
+    page.locator("#seed input").fill("9")
+    page.get_by_role("button", name="Forecast", exact=True).first.click()
+    wait_for_new_grid(page, shown)
+    assert not message.is_visible()  # until the next forecast
 
 
 def open_radar_tab(page) -> str:
@@ -344,6 +360,14 @@ def test_radar_composites_uploaded_as_a_zip_then_the_window_moved(page, tmp_path
             z.write(path, path.name)
     page.reload()
     before = open_radar_tab(page)
+    page.get_by_role("tab", name="A loop", exact=True).click()
+    negative = tmp_path / "negative.npy"
+    np.save(negative, -np.ones((8, 20, 20), np.float32))
+    page.locator('#radar-upload input[type="file"]').set_input_files(str(negative))
+    page.locator(f'#radar-upload a[download="{negative.name}"]').first.wait_for(state="visible")
+    page.get_by_role("button", name="Forecast the loop").click()
+    assert "negative rain rates" in error_shown(page, "radar").inner_text()
+    assert grid_source(page, "radar") == before  # the example stays on screen
     page.get_by_role("tab", name="Composites", exact=True).click()
     box = page.locator("#composites")
     box.locator('input[type="file"]').set_input_files(str(archive))
@@ -354,6 +378,7 @@ def test_radar_composites_uploaded_as_a_zip_then_the_window_moved(page, tmp_path
     page.locator("#radar-window").wait_for(state="visible")  # the window's controls, at its place
     assert page.locator("#window-row input").input_value() == "10"
     page.locator("#radar-locator img").wait_for()
+    assert not page.locator("#radar-tab .input-error").first.is_visible()  # a forecast: the message goes
     page.screenshot(path=str(ARTIFACTS / "browser_radar_composites.png"), full_page=True)
     page.locator("#window-row input").fill("30")
     page.get_by_role("button", name="Forecast this window").click()

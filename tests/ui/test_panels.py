@@ -1,12 +1,16 @@
 """A request's answer as the page shows it: the outputs of a forecast panel, in its order."""
 
+import inspect
+
+import gradio as gr
 import pandas as pd
+import pytest
 
 from convlstm import EncoderForecaster
 from convlstm.scoring.compare import compare
 from convlstm.serve.pictures import render
 from convlstm.serve.requests import Shown, moving_mnist_sequence
-from convlstm.ui.panels import show, shown_on_page, video_or_gif
+from convlstm.ui.panels import answered, keeping_the_page, show, shown_on_page
 
 
 def answer(tmp_path) -> Shown:
@@ -36,8 +40,6 @@ def test_the_page_shows_the_player_that_fits_the_animation(tmp_path):
     notes, video, gif, *rest = shown_on_page(values)
     assert video.visible == (values[2] is None) and gif.visible == (values[2] is not None)
     assert rest == list(values[3:])
-    webm, player = video_or_gif(None)
-    assert webm.visible and not player.visible
 
 
 def test_rain_also_fills_the_diagram_the_locator_and_the_place(tmp_path):
@@ -48,3 +50,23 @@ def test_rain_also_fills_the_diagram_the_locator_and_the_place(tmp_path):
     shown = Shown(comparison, render(comparison, tmp_path))
     *_, diagram, locator, place = show(shown)
     assert diagram == str(shown.files.diagram) and locator is None and place is None  # a synthetic loop lies nowhere
+
+
+def test_bad_input_keeps_the_page_and_says_why_while_the_endpoint_raises(tmp_path):
+    def request(seed, progress):
+        if seed < 0:
+            raise ValueError("The seed must be 0 or more.")
+        return answer(tmp_path)
+
+    def endpoint(seed: int, progress=gr.Progress()):  # noqa: B008 (how gradio injects the progress bar)
+        return answered(request, seed, progress=progress)
+
+    with pytest.raises(gr.Error, match="The seed must be 0 or more."):  # the API's answer
+        endpoint(-1, progress=lambda *a, **k: None)
+    event = keeping_the_page(endpoint, lambda values, inputs: list(values), kept=7)
+    *kept, error = event(-1, lambda *a, **k: None)  # the page's
+    assert all(isinstance(value, type(gr.skip())) for value in kept) and len(kept) == 7
+    assert error.visible and "The seed must be 0 or more." in error.value
+    *shown, error = event(3, lambda *a, **k: None)
+    assert len(shown) == 7 and shown[3].endswith(".png") and not error.visible  # the next forecast hides it
+    assert "progress" in inspect.signature(event).parameters  # gradio still finds the progress bar

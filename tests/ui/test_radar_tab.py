@@ -6,7 +6,7 @@ import gradio as gr
 
 from convlstm.data.composites import Place
 from convlstm.serve.requests import Backend, radar_example_titles
-from convlstm.ui.radar_tab import placed, radar_tab
+from convlstm.ui.radar_tab import radar_tab, window_controls
 
 
 def place(top=10, left=20, grid=(130, 220)) -> Place:
@@ -25,14 +25,14 @@ def test_the_tab_serves_its_forecasts_and_one_button_per_real_example():
     buttons = {b.value for b in page.blocks.values() if isinstance(b, gr.Button)}
     assert {f"▶ {title}" for title in radar_example_titles()} <= buttons
     assert backend._radar is None and backend._radar_examples is None  # no model, no forecast yet
-    assert len(tab.shown_on_load) == 1 + 10  # the model's line, then the panel's outputs
+    assert len(tab.shown_on_load) == 1 + 10 + 3 + 1  # the model's line, the panel, the window's controls, the error
 
 
 def test_the_window_controls_show_where_there_are_files_to_move_it_over():
-    locator, row, top, left = placed(place(), movable=True)
-    assert locator.visible and row.visible and (top.value, left.value) == (10, 20)
+    row, top, left = window_controls(place(), movable=True)
+    assert row.visible and (top.value, left.value) == (10, 20)
     assert top.info == "0 (top) to 30" and left.info == "0 (left) to 120"  # the grid less the 100-px window
-    locator, row, *_ = placed(place(), movable=False)  # a real example: a window saved without its composite
-    assert locator.visible and not row.visible
-    locator, row, *_ = placed(None, movable=False)  # a synthetic loop, or a loop uploaded: no place
-    assert not locator.visible and not row.visible
+    row, *_ = window_controls(place(), movable=False)  # a real example: a window saved without its composite
+    assert not row.visible
+    row, *_ = window_controls(None, movable=True)  # a synthetic loop, or a loop uploaded: no place
+    assert not row.visible
