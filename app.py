@@ -94,6 +94,7 @@ notes (markdown); the animation (WebM: input, then each method beside the truth)
 the animation as a GIF where no WebM encoder works (else None); the lead-time grid (PNG)
 the mean scores per method (MSE/frame, SSIM; best in bold); MSE/frame by lead time
 downloads: forecast_comparison.gif (the side-by-side animation, to share), the ConvLSTM forecast as .npy and GIF
+the verdict in plain words (markdown): which forecast is closest, which looks most like the truth, how far ahead
 """
 
 
@@ -277,7 +278,6 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
                     api_only = gr.Button(visible=False)
         radar = radar_tab(BACKEND, gpu)
 
-    dice.click(random_seed, outputs=seed, api_visibility="private")
     mnist_inputs = [seed, digits, mnist_horizon, model_key]
     upload_inputs = [upload, context, upload_horizon, model_key]
     # The page's events keep the page on bad input, saying why under the button pressed (and hiding what the other
@@ -295,6 +295,10 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
         (upload_examples.load_input_event.then, upload_shown, upload_inputs, [mnist_error, upload_error]),
     ):
         event(fn, inputs, [*shown, *errors], api_visibility="private", concurrency_id="video-forecast")
+    # A new seed is a new forecast: the controls never disagree with the picture and its link.
+    dice.click(random_seed, outputs=seed, api_visibility="private").then(
+        mnist_shown, mnist_inputs, [*shown, upload_error, mnist_error], api_visibility="private",
+        concurrency_id="video-forecast")
     for endpoint, inputs in ((forecast_moving_mnist, mnist_inputs), (forecast_upload, upload_inputs)):
         api_only.click(endpoint, inputs, OUTPUTS, api_name=endpoint.__name__, concurrency_id="video-forecast")
     # Copy link: the page's own address with the forecast's query, put on the clipboard and shown.

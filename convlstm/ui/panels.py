@@ -14,6 +14,7 @@ import pandas as pd
 from ..core.checkpoint import CheckpointError
 from ..core.values import RAIN
 from ..scoring.compare import SCORING, lead_time_scores, scores_table
+from ..scoring.verdict import how_to_read, verdict
 from ..serve.pictures import scores_under_animation
 from ..serve.requests import Shown
 
@@ -63,7 +64,8 @@ def returning(outputs: str):
 
 
 def show(shown: Shown, notes: tuple[str, ...] = ()) -> tuple:
-    """The outputs of every forecast, in the order of forecast_panel's; ``notes`` go before the comparison's.
+    """The outputs of every forecast, in the order of forecast_panel's (the verdict in plain words after the
+    downloads); ``notes`` go before the comparison's.
     Rain also has its performance diagram, the locator map of a window of composites and the window's place."""
     comparison, files = shown.comparison, shown.files
     headers, rows, best = scores_table(comparison)
@@ -81,6 +83,7 @@ def show(shown: Shown, notes: tuple[str, ...] = ()) -> tuple:
         styles,
         pd.DataFrame(lead_time_scores(comparison), columns=["lead time", "method", comparison.scoring.plot[1]]),
         [str(p) for p in files.downloads],
+        verdict(comparison),
     ) + ((_path(files.diagram), _path(files.locator), shown.place) if comparison.scale == RAIN else ())
 
 
@@ -97,7 +100,8 @@ def shown_on_page(values: tuple) -> list:
 def forecast_panel(scale, name: str, under_scores: list | None = None) -> list:
     """The outputs of a forecast, laid out: notes, animation (video; a GIF for a colour scale or where no
     WebM encoder works) beside the scores (and the unrendered components ``under_scores``, in a row under them),
-    the frame grid (at its natural size), the score by lead time beside the downloads. A scale with
+    the frame grid (at its natural size), the score by lead time beside the downloads and how to read the scores;
+    the verdict in plain words under the notes, above everything else. A scale with
     more scores than fit beside the animation (radar's seven) has the plot beside the animation and
     the scores in a row of their own under it. Rain also has its performance diagram beside the downloads, a
     window of composites its locator map under the plot, and a gr.State of the window's place (``Place``).
@@ -123,13 +127,15 @@ def forecast_panel(scale, name: str, under_scores: list | None = None) -> list:
                            y_title=f"{title} ({better} is better)", **layout)
 
     notes = gr.Markdown(elem_id=f"{name}-notes")
+    said = gr.Markdown(elem_id=f"{name}-verdict")
     with gr.Row():
         with gr.Column(scale=3, min_width=300):
+            lead = "**+k min**: k minutes after the last input" if rain else "**+k**: k frames after it"
             gr.Markdown("**Animation:** the input, then each forecast beside the truth (persistence holds the "
-                        "last input); **+k**: k frames after it", elem_classes="caption")
+                        f"last input); {lead}", elem_classes="caption")
+            # No toolbars: on a phone they cover the last panel's title; the GIF is among the downloads.
             video = gr.Video(label="Animation", show_label=False, autoplay=True, loop=True, interactive=False,
-                             elem_id=f"{name}-animation", elem_classes="natural-size")
-            # No toolbar: on a phone it would cover the last panel's title; the GIF is among the downloads.
+                             buttons=[], elem_id=f"{name}-animation", elem_classes="natural-size")
             video_gif = gr.Image(label="Animation (GIF)", show_label=False, visible=False, interactive=False,
                                  buttons=[], elem_id=f"{name}-animation-gif", elem_classes="natural-size")
         with gr.Column(scale=2, min_width=280):
@@ -148,8 +154,11 @@ def forecast_panel(scale, name: str, under_scores: list | None = None) -> list:
             diagram = gr.Image(label="Performance diagram: up and right is better; on the dashed diagonal a "
                                      "forecast rains as much as the truth", type="filepath", interactive=False,
                                buttons=["download"], scale=1, elem_id=f"{name}-diagram")
-        downloads = gr.File(label=f"Downloads: the side-by-side animation (GIF, to share); the ConvLSTM forecast "
-                                  f"(.npy float32 frames, {scale.units}; animated GIF)",
-                            file_count="multiple", interactive=False, scale=2, elem_id=f"{name}-downloads")
-    outputs = [notes, video, video_gif, grid, scores, plot, downloads]
+        with gr.Column(scale=2):
+            downloads = gr.File(label=f"Downloads: the side-by-side animation (GIF, to share); the ConvLSTM forecast "
+                                      f"(.npy float32 frames, {scale.units}; animated GIF)",
+                                file_count="multiple", interactive=False, elem_id=f"{name}-downloads")
+            with gr.Accordion("How to read the scores", open=False, elem_id=f"{name}-how-to-read"):
+                gr.Markdown(how_to_read(scale))
+    outputs = [notes, video, video_gif, grid, scores, plot, downloads, said]
     return [*outputs, diagram, locator, gr.State()] if rain else outputs

@@ -22,6 +22,7 @@ notes (markdown); None (radar animations are GIFs, which keep the colour scale e
 the animation as a GIF (input, then each method beside the truth); the lead-time grid (PNG)
 the mean skill scores per method (CSI, POD, FAR, frequency bias, FSS, MSE, correlation; best in bold); CSI by lead time
 downloads: forecast_comparison.gif (the side-by-side animation), the ConvLSTM forecast (mm/h) as .npy and GIF
+the verdict in plain words (markdown): which forecast places rain best, which raises fewest false alarms, how far ahead
 the performance diagram (PNG: POD against success ratio, with CSI and frequency-bias lines)
 for radar composites, the locator map (PNG: the composite's rain at the last input time, the window outlined), else None
 """

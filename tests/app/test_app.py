@@ -26,7 +26,8 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = range(7861, 7870)
 NOTES, VIDEO, GIF, GRID, SCORES, PLOT, DOWNLOADS = range(7)  # the outputs of every forecast endpoint
-DIAGRAM, LOCATOR = 7, 8  # and of the radar ones
+VERDICT = 7
+DIAGRAM, LOCATOR = 8, 9  # and of the radar ones
 VIDEO_METHODS = ("ConvLSTM", "ConvLSTM+advection", "optical flow", "persistence")  # the video tabs
 ONE_MODEL = ("ConvLSTM", "optical flow", "persistence")  # the radar tab; a session on the advection model
 

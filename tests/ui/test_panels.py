@@ -21,7 +21,8 @@ def answer(tmp_path) -> Shown:
 
 def test_a_forecast_fills_its_panel_in_order(tmp_path):
     shown = answer(tmp_path)
-    notes, video, gif, grid, scores, plot, downloads = show(shown, ("From the caller.",))
+    notes, video, gif, grid, scores, plot, downloads, said = show(shown, ("From the caller.",))
+    assert said.startswith("**In plain words:**")
     assert notes.startswith("- From the caller.")  # the caller's notes before the comparison's own
     assert (video is None) != (gif is None)  # one player: WebM, or the GIF where no encoder works
     assert grid == str(shown.files.grid) and downloads == [str(p) for p in shown.files.downloads]
@@ -63,10 +64,10 @@ def test_bad_input_keeps_the_page_and_says_why_while_the_endpoint_raises(tmp_pat
 
     with pytest.raises(gr.Error, match="The seed must be 0 or more."):  # the API's answer
         endpoint(-1, progress=lambda *a, **k: None)
-    event = keeping_the_page(endpoint, lambda values, inputs: list(values), kept=7)
+    event = keeping_the_page(endpoint, lambda values, inputs: list(values), kept=8)
     *kept, error = event(-1, lambda *a, **k: None)  # the page's
-    assert all(isinstance(value, type(gr.skip())) for value in kept) and len(kept) == 7
+    assert all(isinstance(value, type(gr.skip())) for value in kept) and len(kept) == 8
     assert error.visible and "The seed must be 0 or more." in error.value
     *shown, error = event(3, lambda *a, **k: None)
-    assert len(shown) == 7 and shown[3].endswith(".png") and not error.visible  # the next forecast hides it
+    assert len(shown) == 8 and shown[3].endswith(".png") and not error.visible  # the next forecast hides it
     assert "progress" in inspect.signature(event).parameters  # gradio still finds the progress bar
