@@ -26,21 +26,18 @@ the verdict in plain words (markdown): which forecast places rain best, which ra
 the performance diagram (PNG: POD against success ratio, with CSI and frequency-bias lines)
 for radar composites, the locator map (PNG: the composite's rain at the last input time, the window outlined), else None
 """
-INTRO = ("Nowcast rain up to 90 minutes ahead from the radar pictures weather services publish. Click a **real "
-         "example**, upload your own radar composites, or generate a synthetic loop. Colours: the usual "
-         "reflectivity scale (rain rate in mm/h under it). The scores count rain above 0.5 mm/h: CSI is the share "
-         "of rain forecast or seen that was both (1 is perfect), POD the share of the rain seen that was forecast, "
-         "FAR the share of the rain forecast that did not fall, bias the rain area forecast over the area seen "
-         "(1: as much as fell).")
+INTRO = ("Nowcast rain up to 90 minutes ahead from the radar pictures weather services publish: click a real "
+         "example, upload your own radar composites, or generate a synthetic loop. The forecasts are scored against "
+         "what the radar saw next (*How to read the scores*, under the pictures, says how).")
 
 
 def window_controls(place: Place | None, movable: bool) -> tuple:
     """The window's controls, at its corner, where there are composite files to move it over (not for an example:
     a window saved without its composite)."""
     if place is None or not movable:
-        return gr.Row(visible=False), gr.skip(), gr.skip()
+        return gr.Column(visible=False), gr.skip(), gr.skip()
     rows, columns = (side - place.size for side in place.grid)
-    return (gr.Row(visible=True), gr.Number(place.top, info=f"0 (top) to {rows}"),
+    return (gr.Column(visible=True), gr.Number(place.top, info=f"0 (top) to {rows}"),
             gr.Number(place.left, info=f"0 (left) to {columns}"))
 
 
@@ -116,40 +113,44 @@ def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
     with gr.Tab("Radar nowcast", elem_id="radar-tab"):
         model_line = gr.Markdown(elem_id="radar-model-line")
         gr.Markdown(INTRO)
-        with gr.Row(elem_id="radar-examples"):
-            gr.Markdown("**Real radar, one click:**", elem_classes="caption")
-            example_buttons = {title: gr.Button(f"▶ {title}", size="sm", variant="secondary") for title in examples}
-        with gr.Tabs():
-            with gr.Tab("Composites"):
-                gr.Markdown(f"Upload {limits.COMPOSITES_SUPPORTED}: at least two frames 5–15 minutes apart; up "
-                            f"to {limits.MAX_UPLOAD_BYTES // limits.MB} MB. The wettest {SIZE}×{SIZE} window is "
-                            "forecast; move it after.")
-                composite_files = gr.File(label="Radar composites", file_count="multiple", elem_id="composites")
-                composites_button = gr.Button("Forecast the composites", variant="primary")
-                with gr.Row(visible=False, equal_height=True, elem_id="radar-window") as window_row:
-                    # Numbers, not sliders: an API call's are checked against the page's first bounds, not a grid's.
-                    row = gr.Number(0, label="Window's top row", precision=0, minimum=0, elem_id="window-row")
-                    column = gr.Number(0, label="Window's left column", precision=0, minimum=0,
-                                       elem_id="window-column")
-                    move_button = gr.Button("Forecast this window", scale=0, min_width=160)
-            with gr.Tab("A loop"):
-                gr.Markdown("`.npy`/`.npz` of rain rates in mm/h or reflectivity in dBZ (say which), or gray "
-                            "pictures/GIF where pixel 0–255 means 0–60 dBZ.")
-                with gr.Row(equal_height=True):
-                    loop_file = gr.File(label="A radar loop", file_count="single", elem_id="radar-upload")
-                    units = gr.Radio(list(rain.UPLOAD_UNITS), value="mm/h", label="Units of .npy/.npz values")
-                    step_minutes = gr.Number(value=synthetic_radar.STEP_MINUTES, label="Minutes between frames",
-                                             precision=0, minimum=1, maximum=MAX_STEP_MINUTES)
-                loop_button = gr.Button("Forecast the loop", variant="primary")
-            with gr.Tab("Synthetic"):
-                with gr.Row(equal_height=True):
-                    seed = gr.Number(value=4, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
-                    intensity = gr.Slider(0.5, 2.0, value=1.0, step=0.25, label="Intensity",
-                                          info="0.5 light, 1 moderate, 2 heavy rain")
-                    motion = gr.Dropdown(list(synthetic_radar.MOTIONS), value="mixed", label="Motion")
-                synthetic_button = gr.Button("Generate and forecast", variant="primary")
-        error = error_box()
-        outputs = forecast_panel(RAIN, "radar")
+        with gr.Row(elem_id="radar-layout"):
+            with gr.Column(scale=1, min_width=300):
+                gr.Markdown("**Real radar, one click:**")
+                example_buttons = {title: gr.Button(f"▶ {title}", size="sm", variant="secondary")
+                                   for title in examples}
+                with gr.Tabs():
+                    with gr.Tab("Composites"):
+                        gr.Markdown(f"Upload {limits.COMPOSITES_SUPPORTED}: at least two frames 5–15 minutes "
+                                    f"apart; up to {limits.MAX_UPLOAD_BYTES // limits.MB} MB. The wettest "
+                                    f"{SIZE}×{SIZE} window is forecast; move it after.")
+                        composite_files = gr.File(label="Radar composites", file_count="multiple",
+                                                  elem_id="composites")
+                        composites_button = gr.Button("Forecast the composites", variant="primary")
+                        with gr.Column(visible=False, elem_id="radar-window") as window_row:
+                            # Numbers, not sliders: an API call's are checked against the page's first bounds.
+                            with gr.Row(equal_height=True):
+                                row = gr.Number(0, label="Window's top row", precision=0, minimum=0,
+                                                elem_id="window-row")
+                                column = gr.Number(0, label="Window's left column", precision=0, minimum=0,
+                                                   elem_id="window-column")
+                            move_button = gr.Button("Forecast this window")
+                    with gr.Tab("A loop"):
+                        gr.Markdown("`.npy`/`.npz` of rain rates in mm/h or reflectivity in dBZ (say which), or "
+                                    "gray pictures/GIF where pixel 0–255 means 0–60 dBZ.")
+                        loop_file = gr.File(label="A radar loop", file_count="single", elem_id="radar-upload")
+                        units = gr.Radio(list(rain.UPLOAD_UNITS), value="mm/h", label="Units of .npy/.npz values")
+                        step_minutes = gr.Number(value=synthetic_radar.STEP_MINUTES, label="Minutes between frames",
+                                                 precision=0, minimum=1, maximum=MAX_STEP_MINUTES)
+                        loop_button = gr.Button("Forecast the loop", variant="primary")
+                    with gr.Tab("Synthetic"):
+                        seed = gr.Number(value=4, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
+                        intensity = gr.Slider(0.5, 2.0, value=1.0, step=0.25, label="Intensity",
+                                              info="0.5 light, 1 moderate, 2 heavy rain")
+                        motion = gr.Dropdown(list(synthetic_radar.MOTIONS), value="mixed", label="Motion")
+                        synthetic_button = gr.Button("Generate and forecast", variant="primary")
+                error = error_box()
+            with gr.Column(scale=3):
+                outputs = forecast_panel(RAIN, "radar")
         api_only = gr.Button(visible=False)
 
     def on_page(movable: bool):
