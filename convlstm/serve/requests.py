@@ -27,8 +27,9 @@ from ..core.checkpoint import ADVECTION_CHECKPOINT, RADAR_CHECKPOINT, Checkpoint
 from ..core.checks import whole_number
 from ..core.model import EncoderForecaster
 from ..core.values import GRAY
-from ..data import composites, rain, synthetic_radar, uploads
+from ..data import composites, familiar, rain, synthetic_radar, uploads
 from ..data.composites import Place
+from ..data.limits import SequenceError
 from ..data.mnist import moving_mnist
 from ..data.radar_windows import SIZE, Sample
 from ..scoring.compare import MAX_HORIZON, Comparison, Progress, compare, no_progress
@@ -47,8 +48,18 @@ REAL_RADAR_EXAMPLE = EXAMPLES / "radar" / "fmi_2016-09-28.npz"
 # in this order, each forecast once at start-up.
 RADAR_EXAMPLES = (EXAMPLES / "radar" / "opera_2024-11-26.npz", REAL_RADAR_EXAMPLE)
 FIRST_SEED, FIRST_DIGITS = 2015, 2  # the Moving MNIST forecast a page without a link shows
-UPLOAD_NO_LINK = (f"An uploaded sequence can't travel in a link. To share this forecast, download {COMPARISON_GIF} "
-                  "(the side-by-side animation) below and send that.")
+MIN_FRAMES = 2  # an upload's: one frame shows no motion
+# The first note of a forecast of frames unlike what its model learned from; it is still made.
+UNLIKE = ("**Unlike what the model learned from** ({what}): {how}. The forecast is still made, but may be "
+          "nonsense; persistence (the last frame held) is the fair comparison.")
+UPLOAD_NO_LINK = f"An upload can't travel in a link: share {COMPARISON_GIF}, among the downloads, instead."
+
+
+def enough_frames(frames: np.ndarray, what: str) -> None:
+    """SequenceError for an upload with too few frames to see motion in."""
+    if len(frames) < MIN_FRAMES:
+        raise SequenceError(f"A forecast needs at least {MIN_FRAMES} frames, to see how things move; this upload "
+                            f"has {len(frames)} (a still picture). Upload {what}.")
 
 
 def radar_example_titles() -> list[str]:
@@ -161,10 +172,16 @@ class Backend:
 
     def upload(self, files, context, horizon, model_key: str | None = None,
                progress: Progress = no_progress) -> Shown:
+        """An uploaded sequence, forecast; where a model that learned Moving MNIST (its card has its test scores)
+        meets frames unlike it, the first note says how, and that the forecast may be nonsense."""
         progress(0.0, "reading the upload")
         upload = uploads.load_sequence(files or [])
+        enough_frames(upload.frames, "an animation, a video, several pictures or a ZIP of them")
         loaded = self.session_model(model_key)
-        return self._video(loaded, upload.frames, horizon, context=context, notes=upload.notes, progress=progress)
+        unlike = familiar.unlike_moving_mnist(upload.frames) if loaded.info.get("tests") else None
+        notes = [*([UNLIKE.format(what="Moving MNIST, white handwritten digits moving on black", how=unlike)]
+                   if unlike else []), *upload.notes]
+        return self._video(loaded, upload.frames, horizon, context=context, notes=notes, progress=progress)
 
     def synthetic_radar(self, seed, intensity, motion, progress: Progress = no_progress) -> Shown:
         seed = whole_number("The seed", seed, 0, MAX_SEED)
@@ -176,9 +193,12 @@ class Backend:
         if not file:
             raise ValueError("Choose a radar file to upload first.")
         upload = uploads.load_sequence(file, raw=True)
+        enough_frames(upload.frames, "a loop of several radar pictures")
         rates = rain.rain_from_upload(upload.frames, units, from_pixels=upload.from_pixels, name=Path(file).name)
         step = whole_number("The minutes between frames", step_minutes, 1, MAX_STEP_MINUTES)
-        return self._show(self.radar, rates, notes=upload.notes, step_minutes=step, progress=progress)
+        unlike = familiar.unlike_rain(rates[:self.radar.context_frames])
+        notes = [*([UNLIKE.format(what="rain as radar sees it", how=unlike)] if unlike else []), *upload.notes]
+        return self._show(self.radar, rates, notes=notes, step_minutes=step, progress=progress)
 
     def radar_composites(self, files, window: tuple[int, int] | None = None,
                          progress: Progress = no_progress) -> Shown:

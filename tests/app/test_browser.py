@@ -328,6 +328,23 @@ def test_bad_upload_keeps_the_page_and_says_why(page, tmp_path):
     assert not message.is_visible()  # until the next forecast
 
 
+def test_a_foreign_upload_is_forecast_with_a_warning_first(page, tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    pictures = [Image.fromarray((rng.random((64, 64)) * 255).astype(np.uint8)) for _ in range(16)]
+    noise = tmp_path / "snow.gif"
+    pictures[0].save(noise, save_all=True, append_images=pictures[1:], duration=100)
+    page.reload()  # an empty upload box
+    before = wait_for_new_grid(page, None)
+    upload(page, noise)
+    page.get_by_role("button", name="Forecast", exact=True).last.click()
+    wait_for_new_grid(page, before)
+    first_note = page.locator("#video-notes li").first.inner_text()
+    assert first_note.startswith("Unlike what the model learned from") and "not black" in first_note
+    page.screenshot(path=str(ARTIFACTS / "browser_foreign.png"), full_page=True)
+
+
 def open_radar_tab(page) -> str:
     """The radar tab, as it opens: the first real example already forecast. Returns its grid's address."""
     page.get_by_role("tab", name="Radar nowcast").click()

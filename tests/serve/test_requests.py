@@ -49,6 +49,28 @@ def test_a_bad_seed_is_a_value_error_for_people(backend, seed):
         backend.moving_mnist(seed, 1, 10)
 
 
+def test_a_still_picture_is_refused_saying_how_many_frames_are_needed(backend, tmp_path):
+    Image.fromarray(np.zeros((64, 64), np.uint8)).save(tmp_path / "still.png")
+    with pytest.raises(SequenceError, match="at least 2 frames, to see how things move; this upload has 1"):
+        backend.upload([str(tmp_path / "still.png")], 10, 10)
+    np.save(tmp_path / "still.npy", np.ones((40, 40), np.float32))
+    with pytest.raises(SequenceError, match="at least 2 frames"):
+        backend.radar_upload(str(tmp_path / "still.npy"), "mm/h", 6)
+
+
+def test_frames_unlike_the_training_data_are_forecast_with_a_warning_first(backend, tmp_path):
+    noise = np.random.default_rng(0).random((20, 64, 64)).astype(np.float32)
+    np.save(tmp_path / "noise.npy", noise)
+    notes = backend.upload([str(tmp_path / "noise.npy")], 10, 10).comparison.notes
+    assert notes[0].startswith("**Unlike what the model learned from** (Moving MNIST") and "not black" in notes[0]
+    np.save(tmp_path / "digits.npy", requests.moving_mnist_sequence(3, 2, 20))
+    assert not any("Unlike" in n for n in backend.upload([str(tmp_path / "digits.npy")], 10, 10).comparison.notes)
+    notes = backend.radar_upload(str(tmp_path / "noise.npy"), "mm/h", 6).comparison.notes
+    assert notes[0].startswith("**Unlike what the model learned from** (rain as radar sees it)")
+    notes = backend.radar_upload(str(requests.REAL_RADAR_EXAMPLE), "mm/h", 5).comparison.notes
+    assert not any("Unlike" in n for n in notes)
+
+
 def test_requests_without_a_file_say_so(backend):
     with pytest.raises(SequenceError, match="No file was uploaded"):
         backend.upload([], 10, 10)
