@@ -258,3 +258,14 @@ def write_composites(folder, kind="odim", *, names=None, **band):
         path.write_bytes(data)
         paths.append(path)
     return paths, dbz
+
+
+def composites_zip(folder, kind="odim", **band):
+    """``write_composites`` into ``folder``/files, zipped as ``folder``/composites.zip, as a person uploads them;
+    returns the archive and the files."""
+    paths, _ = write_composites(Path(folder) / "files", kind, **band)
+    archive = Path(folder) / "composites.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in paths:
+            z.write(path, path.name)
+    return archive, paths

@@ -16,7 +16,7 @@ from PIL import Image
 
 from convlstm import EncoderForecaster
 from convlstm.viz import render
-from tests.helpers import write_composites
+from tests.helpers import composites_zip
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
@@ -224,11 +224,7 @@ def test_the_real_radar_example_with_its_own_time_step(client):
 def test_radar_composites_as_a_zip_then_another_window(client, tmp_path):
     pytest.importorskip("h5py", reason="h5py (requirements-radar.txt) reads ODIM composites")
     pytest.importorskip("pysteps", reason="pysteps (requirements-radar.txt) makes S-PROG")
-    paths, _ = write_composites(tmp_path / "files", "odim", frames=8, shape=(130, 220))
-    archive = tmp_path / "composites.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for path in paths:
-            z.write(path, path.name)
+    archive, paths = composites_zip(tmp_path, "odim", frames=8, shape=(130, 220))
     result = client.predict([handle_file(str(archive))], api_name="/forecast_radar_composites")
     check_forecast(result, 15, (100, 100), pages=5 + 15,
                    methods=(*ONE_MODEL, "pysteps S-PROG", "ConvLSTM at pysteps S-PROG's rain amounts"))

@@ -5,7 +5,6 @@ Without /usr/bin/chromium the tests are skipped, unless REQUIRE_BROWSER=1, when 
 """
 
 import os
-import zipfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 from test_app import ROOT, App, _hub_cache
 
-from tests.helpers import write_composites
+from tests.helpers import composites_zip
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
@@ -382,11 +381,7 @@ def test_the_real_radar_example_runs_on_click(page):
 
 def test_radar_composites_uploaded_as_a_zip_then_the_window_moved(page, tmp_path):
     pytest.importorskip("h5py", reason="h5py (requirements-radar.txt) reads ODIM composites")
-    paths, _ = write_composites(tmp_path / "files", "odim", frames=8, shape=(130, 220))
-    archive = tmp_path / "composites.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for path in paths:
-            z.write(path, path.name)
+    archive, paths = composites_zip(tmp_path, "odim", frames=8, shape=(130, 220))
     page.reload()
     before = open_radar_tab(page)
     page.get_by_role("tab", name="A loop", exact=True).click()

@@ -16,7 +16,7 @@ from convlstm.scoring.compare import BIAS, scores_table
 from convlstm.serve import requests
 from convlstm.serve.requests import ADVECTION_NAME, Backend, Shown
 from convlstm.viz.maps import BOX
-from tests.helpers import REAL_RADAR, needs_real_radar, write_composites
+from tests.helpers import REAL_RADAR, composites_zip, needs_real_radar, write_composites
 
 
 def test_moving_mnist_sequence(sequence):
@@ -93,11 +93,7 @@ def test_another_model_must_be_named_and_must_forecast_video(backend):
 def test_radar_composites_are_forecast_placed_in_time_and_space_and_credited(backend, tmp_path):
     pytest.importorskip("h5py", reason="h5py (requirements-radar.txt) reads ODIM composites")
     pytest.importorskip("pysteps", reason="pysteps (requirements-radar.txt) makes S-PROG")
-    paths, _ = write_composites(tmp_path / "files", "odim", frames=8, shape=(130, 220))
-    archive = tmp_path / "opera.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for p in paths:
-            z.write(p, p.name)
+    archive, paths = composites_zip(tmp_path, "odim", frames=8, shape=(130, 220))
     shown = backend.radar_composites(str(archive))
     c, place = shown.comparison, shown.place
     assert c.lead_labels()[:2] == ["+5 min, 01:25 UTC", "+10 min, 01:30 UTC"]  # 5 in (01:00-01:20), 3 to score
