@@ -47,6 +47,7 @@ from convlstm.ui.panels import (  # noqa: E402
     returning,
     show,
     shown_on_page,
+    to_controls,
     told,
 )
 from convlstm.ui.radar_tab import radar_tab  # noqa: E402
@@ -223,12 +224,12 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
     pending_link = gr.State(None)  # the forecast a link asks for, between first_view and link_forecast
     gr.Markdown(GUIDE, elem_id="guide")
 
-    with gr.Tabs():
-        with gr.Tab("Video frames"):
+    with gr.Tabs() as tabs:
+        with gr.Tab("Video frames", id="video"):
             # The video model's line lives in its tab: the radar tab names its own model.
             model_line = gr.Markdown(elem_id="model-line")  # the page load fills in the model lines and settings
             with gr.Row(elem_id="video-layout"):
-                with gr.Column(scale=1, min_width=300):
+                with gr.Column(scale=1, min_width=300, elem_id="video-controls"):
                     with gr.Tabs():
                         with gr.Tab("Moving MNIST"):
                             with gr.Row(equal_height=True):
@@ -267,6 +268,7 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
                         load_button = gr.Button("Load model")
                         load_error = error_box()
                 with gr.Column(scale=3):
+                    to_controls("video")
                     # under the scores: the link that reproduces the forecast shown (uploads: why there is none)
                     link_query = gr.Textbox(visible="hidden", elem_id="share-query", render=False)
                     copy_link = gr.Button("Copy link", size="sm", scale=0, min_width=110, elem_id="copy-link",
@@ -309,7 +311,8 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
     demo.load(first_view, None, [model_summary, model_line, context, upload_horizon, pending_link,
                                  seed, digits, mnist_horizon, *OUTPUTS, link_query, link_box],
               api_visibility="private", concurrency_limit=None)
-    demo.load(radar.first_view, None, radar.shown_on_load, api_visibility="private", concurrency_limit=None)
+    demo.load(radar.first_view, None, [tabs, *radar.shown_on_load], api_visibility="private",
+              concurrency_limit=None)
     pending_link.change(link_forecast, pending_link,
                         [seed, digits, mnist_horizon, model_key, model_summary, model_line, *OUTPUTS, link_query],
                         api_visibility="private", concurrency_id="video-forecast", show_progress_on=OUTPUTS)

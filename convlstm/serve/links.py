@@ -1,6 +1,8 @@
-"""Links that reproduce a Moving MNIST forecast: a page's URL query, read and written.
+"""Links that reproduce a forecast: a page's URL query, read and written.
 
-    /?seed=7&digits=1&horizon=10                  (optionally &model=ORG/NAME&revision=REV)
+    /?seed=7&digits=1&horizon=10                  a Moving MNIST forecast (optionally &model=ORG/NAME&revision=REV)
+    /?radar=synthetic&seed=4&intensity=1.5&motion=rotation    a synthetic radar loop's
+    /?radar=fmi_2016-09-28                        a real radar example's, by its file's name
 
 A link names a model only by its Hugging Face Hub repo id (``registry.is_hub_repo_id``): it
 never makes a server look in one of its own folders.
@@ -12,10 +14,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from ..core.checks import whole_number
+from ..data.synthetic_radar import MOTIONS
 from ..scoring.compare import MAX_HORIZON
 from .pictures import COMPARISON_GIF
 from .registry import HUB_REVISION, is_hub_repo_id, split_key
-from .requests import MAX_DIGITS, MAX_SEED
+from .requests import MAX_DIGITS, MAX_INTENSITY, MAX_SEED, MIN_INTENSITY, RADAR_EXAMPLES
 
 KEYS = ("seed", "digits", "horizon", "model", "revision")
 
@@ -25,7 +28,7 @@ def read_link(query, *, seed: int, digits: int, horizon: int) -> dict | None:
     what the query leaves out taken from the keywords (the page's own forecast); None when the
     query names none of them. Raises ValueError with a message for people."""
     query = {k: str(v).strip() for k, v in dict(query or {}).items()}
-    if not any(query.get(k) for k in KEYS):
+    if query.get("radar") or not any(query.get(k) for k in KEYS):  # a radar link is read_radar_link's
         return None
     link = {
         "seed": whole_number("The link's seed", query.get("seed") or seed, 0, MAX_SEED),
@@ -65,3 +68,43 @@ def share_text(seed, digits, horizon, model_key: str | None, *, default_key: str
         return (f"This forecast uses the model in the folder {split_key(model_key)[0]}; a link can only name a "
                 f"model on the Hugging Face Hub. To share it, download {COMPARISON_GIF} below and send that.")
     return query
+
+
+def read_radar_link(query) -> dict | None:
+    """The radar forecast a page's URL query asks for, checked: {"example": its file's name} or {"seed", "intensity",
+    "motion"} of a synthetic loop; None when the query asks for none. Raises ValueError with a message for people."""
+    query = {k: str(v).strip() for k, v in dict(query or {}).items()}
+    kind = query.get("radar")
+    if not kind:
+        return None
+    if kind in EXAMPLE_NAMES:
+        return {"example": kind}
+    if kind != "synthetic":
+        raise ValueError(f"The link asks for the radar forecast {kind!r}, which this app doesn't have: it has "
+                         f"'synthetic' and the real examples {', '.join(EXAMPLE_NAMES)}.")
+    try:
+        intensity = float(query.get("intensity") or 1)
+    except ValueError:
+        intensity = float("nan")
+    if not MIN_INTENSITY <= intensity <= MAX_INTENSITY:
+        raise ValueError(f"The link's intensity must be a number from {MIN_INTENSITY} to {MAX_INTENSITY}, got "
+                         f"{query.get('intensity')!r}.")
+    motion = query.get("motion") or "mixed"
+    if motion not in MOTIONS:
+        raise ValueError(f"The link's motion must be one of {', '.join(MOTIONS)}, got {motion!r}.")
+    return {"seed": whole_number("The link's seed", query.get("seed") or 0, 0, MAX_SEED), "intensity": intensity,
+            "motion": motion}
+
+
+def radar_query(seed, intensity, motion) -> str:
+    """The URL query of a synthetic radar forecast."""
+    return "?" + urlencode({"radar": "synthetic", "seed": int(float(seed)), "intensity": float(intensity),
+                            "motion": motion})
+
+
+def example_query(name: str) -> str:
+    """The URL query of a real radar example's forecast, by its file's name (``EXAMPLE_NAMES``)."""
+    return "?" + urlencode({"radar": name})
+
+
+EXAMPLE_NAMES = tuple(path.stem for path in RADAR_EXAMPLES)  # in the order of their titles

@@ -40,6 +40,7 @@ from .registry import LoadedModel, ModelRegistry, headline_markdown
 MAX_DIGITS = 3
 MAX_SEED = 2**31 - 1
 MAX_STEP_MINUTES = 60
+MIN_INTENSITY, MAX_INTENSITY = 0.5, 2.0  # of a synthetic radar loop: light to heavy rain
 COMPOSITES_KEPT = 2  # uploads of radar composites kept read, so that moving their window is quick
 ADVECTION_NAME = "ConvLSTM+advection"  # the bundled advection model, shown beside every video forecast
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -185,7 +186,14 @@ class Backend:
 
     def synthetic_radar(self, seed, intensity, motion, progress: Progress = no_progress) -> Shown:
         seed = whole_number("The seed", seed, 0, MAX_SEED)
-        frames = synthetic_radar.radar(1, seed=seed, intensity=float(intensity), motion=motion,
+        try:
+            intensity = float(intensity)
+        except (TypeError, ValueError):
+            intensity = float("nan")
+        if not MIN_INTENSITY <= intensity <= MAX_INTENSITY:
+            raise ValueError(f"The intensity must be a number from {MIN_INTENSITY} (light rain) to {MAX_INTENSITY} "
+                             "(heavy).")
+        frames = synthetic_radar.radar(1, seed=seed, intensity=intensity, motion=motion,
                                        frames=self.radar.context_frames + self.radar.horizon)[0]
         return self._show(self.radar, frames, progress=progress)
 

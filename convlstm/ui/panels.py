@@ -27,6 +27,13 @@ def answered(request, *args, progress) -> tuple:
         raise gr.Error(str(error)) from None
 
 
+def to_controls(name: str) -> gr.Markdown:
+    """On a phone, where the forecast comes first and the controls a few screens below it, a link down to them
+    (the column ``name``-controls); hidden on wider screens, where they are beside it."""
+    return gr.Markdown(f"[Change the forecast ↓](#{name}-controls)", elem_classes="phone-only",
+                       elem_id=f"{name}-to-controls")
+
+
 def error_box() -> gr.Markdown:
     """Where the page says why it can't forecast an input: under the controls, until the next forecast."""
     return gr.Markdown(visible=False, elem_classes="input-error")

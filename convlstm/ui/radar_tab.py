@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 
@@ -14,8 +15,27 @@ from ..core.values import RAIN
 from ..data import limits, rain, synthetic_radar
 from ..data.composites import Place
 from ..data.radar_windows import SIZE
-from ..serve.requests import MAX_SEED, MAX_STEP_MINUTES, Backend, radar_example_titles
-from .panels import answered, error_box, forecast_panel, keeping_the_page, returning, show, shown_on_page, told
+from ..serve.links import EXAMPLE_NAMES, example_query, radar_query, read_radar_link
+from ..serve.requests import (
+    MAX_INTENSITY,
+    MAX_SEED,
+    MAX_STEP_MINUTES,
+    MIN_INTENSITY,
+    UPLOAD_NO_LINK,
+    Backend,
+    radar_example_titles,
+)
+from .panels import (
+    answered,
+    error_box,
+    forecast_panel,
+    keeping_the_page,
+    returning,
+    show,
+    shown_on_page,
+    to_controls,
+    told,
+)
 
 RETURNS = """
 notes (markdown); None (radar animations are GIFs, which keep the colour scale exact)
@@ -43,8 +63,8 @@ def window_controls(place: Place | None, movable: bool) -> tuple:
 
 @dataclass
 class RadarTab:
-    first_view: Callable[[], list]  # what the page load shows: the model's line and the first real example...
-    shown_on_load: list  # ...in these
+    first_view: Callable[[gr.Request], list]  # what the page load shows (the page's tabs first, then...
+    shown_on_load: list  # ...these): the model's line, the first real example or a radar link's forecast
 
 
 def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
@@ -110,16 +130,16 @@ def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
 
     examples = radar_example_titles()  # forecast once, when first shown; a click shows one at once
 
-    with gr.Tab("Radar nowcast", elem_id="radar-tab"):
+    with gr.Tab("Radar nowcast", id="radar", elem_id="radar-tab"):
         model_line = gr.Markdown(elem_id="radar-model-line")
         gr.Markdown(INTRO)
         with gr.Row(elem_id="radar-layout"):
-            with gr.Column(scale=1, min_width=300):
+            with gr.Column(scale=1, min_width=300, elem_id="radar-controls"):
                 gr.Markdown("**Real radar, one click:**")
                 example_buttons = {title: gr.Button(f"▶ {title}", size="sm", variant="secondary")
                                    for title in examples}
-                with gr.Tabs():
-                    with gr.Tab("Composites"):
+                with gr.Tabs() as sources:
+                    with gr.Tab("Composites", id="composites"):
                         gr.Markdown(f"Upload {limits.COMPOSITES_SUPPORTED}: at least two frames 5–15 minutes "
                                     f"apart; up to {limits.MAX_UPLOAD_BYTES // limits.MB} MB. The wettest "
                                     f"{SIZE}×{SIZE} window is forecast; move it after.")
@@ -134,7 +154,7 @@ def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
                                 column = gr.Number(0, label="Window's left column", precision=0, minimum=0,
                                                    elem_id="window-column")
                             move_button = gr.Button("Forecast this window")
-                    with gr.Tab("A loop"):
+                    with gr.Tab("A loop", id="loop"):
                         gr.Markdown("`.npy`/`.npz` of rain rates in mm/h or reflectivity in dBZ (say which), or "
                                     "gray pictures/GIF where pixel 0–255 means 0–60 dBZ.")
                         loop_file = gr.File(label="A radar loop", file_count="single", elem_id="radar-upload")
@@ -142,40 +162,72 @@ def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
                         step_minutes = gr.Number(value=synthetic_radar.STEP_MINUTES, label="Minutes between frames",
                                                  precision=0, minimum=1, maximum=MAX_STEP_MINUTES)
                         loop_button = gr.Button("Forecast the loop", variant="primary")
-                    with gr.Tab("Synthetic"):
-                        seed = gr.Number(value=4, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
-                        intensity = gr.Slider(0.5, 2.0, value=1.0, step=0.25, label="Intensity",
+                    with gr.Tab("Synthetic", id="synthetic"):
+                        seed = gr.Number(value=4, label="Seed", precision=0, minimum=0, maximum=MAX_SEED,
+                                         elem_id="radar-seed")
+                        intensity = gr.Slider(MIN_INTENSITY, MAX_INTENSITY, value=1.0, step=0.25, label="Intensity",
                                               info="0.5 light, 1 moderate, 2 heavy rain")
                         motion = gr.Dropdown(list(synthetic_radar.MOTIONS), value="mixed", label="Motion")
                         synthetic_button = gr.Button("Generate and forecast", variant="primary")
                 error = error_box()
             with gr.Column(scale=3):
-                outputs = forecast_panel(RAIN, "radar")
+                to_controls("radar")
+                # under the scores: the link that reproduces the forecast shown (uploads: why there is none)
+                link_query = gr.Textbox(visible="hidden", elem_id="radar-share-query", render=False)
+                copy_link = gr.Button("Copy link", size="sm", scale=0, min_width=110, render=False)
+                link_box = gr.Textbox(show_label=False, container=False, interactive=False, max_lines=4, scale=1,
+                                      placeholder="a link that reproduces this forecast", elem_id="radar-share-link",
+                                      render=False)
+                outputs = forecast_panel(RAIN, "radar", [link_query, copy_link, link_box])
         api_only = gr.Button(visible=False)
 
-    def on_page(movable: bool):
+    def on_page(movable: bool, link: Callable[[tuple], str]):
         def shown(values: tuple, inputs: tuple = ()) -> list:
             *panel, locator_path, place = shown_on_page(values)
             return [*panel, gr.Image(value=locator_path, visible=place is not None), place,
-                    *window_controls(place, movable)]
+                    *window_controls(place, movable), link(inputs), ""]  # the link box is cleared until asked
         return shown
+
+    def no_link(inputs) -> str:
+        return UPLOAD_NO_LINK
 
     # The page's events keep the page on bad input; API and MCP calls reach the endpoints through a button the page
     # never shows, and get their errors as errors.
-    page_outputs = [*outputs, window_row, row, column, error]
-    for trigger, endpoint, inputs, movable in (
-        (composites_button, forecast_radar_composites, [composite_files], True),
-        (move_button, move_radar_window, [composite_files, row, column], True),
-        (loop_button, forecast_radar_upload, [loop_file, units, step_minutes], False),
-        (synthetic_button, forecast_radar, [seed, intensity, motion], False),
+    page_outputs = [*outputs, window_row, row, column, link_query, link_box, error]
+    for trigger, endpoint, inputs, movable, link in (
+        (composites_button, forecast_radar_composites, [composite_files], True, no_link),
+        (move_button, move_radar_window, [composite_files, row, column], True, no_link),
+        (loop_button, forecast_radar_upload, [loop_file, units, step_minutes], False, no_link),
+        (synthetic_button, forecast_radar, [seed, intensity, motion], False, lambda inputs: radar_query(*inputs[:3])),
     ):
         api_only.click(endpoint, inputs, outputs, api_name=endpoint.__name__)
-        trigger.click(keeping_the_page(endpoint, on_page(movable), len(page_outputs) - 1), inputs, page_outputs,
+        trigger.click(keeping_the_page(endpoint, on_page(movable, link), len(page_outputs) - 1), inputs, page_outputs,
                       api_visibility="private")
 
     def real_example(title: str) -> list:
-        return [*on_page(movable=False)(show(backend.radar_examples[title])), told(None)]
+        name = EXAMPLE_NAMES[examples.index(title)]
+        return [*on_page(False, lambda inputs: example_query(name))(show(backend.radar_examples[title])), told(None)]
 
     for title, button in example_buttons.items():
         button.click(lambda t=title: real_example(t), None, page_outputs, api_visibility="private")
-    return RadarTab(lambda: [backend.radar_headline(), *real_example(examples[0])], [model_line, *page_outputs])
+    copy_link.click(None, link_query, link_box, js=(Path(__file__).parent / "copy_link.js").read_text())
+
+    def first_view(request: gr.Request) -> list:
+        """The model's line and the first real example; for a radar link, the radar tab opened on its forecast
+        (a bad link: the first example, and why)."""
+        try:
+            link = read_radar_link(request.query_params)
+        except ValueError as error:
+            gr.Warning(str(error))
+            link = None
+        if link is None or "example" in link:
+            title = examples[EXAMPLE_NAMES.index(link["example"])] if link else examples[0]
+            return [gr.Tabs(selected="radar") if link else gr.skip(), backend.radar_headline(), *real_example(title),
+                    *[gr.skip()] * 4]
+        inputs = (link["seed"], link["intensity"], link["motion"])
+        shown = on_page(False, lambda inputs: radar_query(*inputs))
+        return [gr.Tabs(selected="radar"), backend.radar_headline(), *shown(show(backend.synthetic_radar(*inputs)),
+                                                                            inputs), told(None),
+                gr.Tabs(selected="synthetic"), *inputs]
+
+    return RadarTab(first_view, [model_line, *page_outputs, sources, seed, intensity, motion])

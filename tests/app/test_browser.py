@@ -145,6 +145,7 @@ def test_first_view_shows_a_finished_forecast_above_the_fold(browser, app):
         found = box(page, selector)
         assert found["y"] + found["height"] <= LAPTOP["height"], f"{selector} is below the fold: {found}"
     assert page.get_by_text("vs 172.1 for optical flow").first.is_visible()  # the model, in one line
+    assert not page.locator("#video-to-controls").is_visible()  # the controls are beside the forecast
     assert not page.get_by_text("Network:").first.is_visible()  # its details are folded away
     page.wait_for_timeout(1500)  # let the video show a frame
     page.screenshot(path=str(ARTIFACTS / "browser_first_view.png"))
@@ -219,6 +220,9 @@ def test_phone_shows_the_forecast_readably(browser, app):
     assert sizes["playerRight"] <= PHONE["width"], sizes  # the whole animation, the truth last, on screen...
     assert sizes["player"] >= 0.6 * sizes["playerNatural"], sizes  # ...its labels still legible
     assert sizes["page"] <= PHONE["width"] and sizes["scores"] <= PHONE["width"], sizes  # only they scroll
+    page.locator("#video-to-controls a").click()  # the controls, a few screens down, one tap away
+    page.wait_for_function("() => { const r = document.querySelector('#seed').getBoundingClientRect();"
+                           " return r.top >= 0 && r.bottom <= window.innerHeight; }", timeout=WAIT_MS)
     page.context.close()
 
 
@@ -408,3 +412,21 @@ def test_radar_composites_uploaded_as_a_zip_then_the_window_moved(page, tmp_path
     page.get_by_role("button", name="Forecast this window").click()
     wait_for_new_grid(page, shown, "radar")
     assert page.locator("#window-row input").input_value() == "30"
+
+
+def test_radar_links_open_the_radar_tab_on_their_forecast(browser, app):
+    page = browser.new_context(viewport=LAPTOP).new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(app.url + "?radar=synthetic&seed=3&intensity=1.5&motion=rotation")
+    shown = wait_for_new_grid(page, None, "radar")  # the radar tab, opened by the link
+    assert page.locator("#radar-tab").is_visible() and not page.locator("#model-line").is_visible()
+    assert page.locator("#radar-seed input").input_value() == "3"  # the link's controls, in their tab
+    page.wait_for_function("() => document.querySelector('#radar-share-query textarea, #radar-share-query input')"
+                           ".value.includes('radar=synthetic&seed=3&intensity=1.5&motion=rotation')")
+    page.get_by_role("button", name="Finland, a rain band, FMI").click()
+    wait_for_new_grid(page, shown, "radar")
+    page.wait_for_function("() => document.querySelector('#radar-share-query textarea, #radar-share-query input')"
+                           ".value === '?radar=fmi_2016-09-28'")  # an example's link, by its file's name
+    page.goto(app.url + "?radar=fmi_2016-09-28")
+    page.get_by_text("Finnish Meteorological Institute (open data, CC BY 4.0)").first.wait_for()
+    page.context.close()

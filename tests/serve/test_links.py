@@ -1,5 +1,8 @@
-"""Links that reproduce a Moving MNIST forecast: read, written, and refused. (How app.py uses them, with
+"""Links that reproduce a Moving MNIST or a radar forecast: read, written, and refused. (How app.py uses them, with
 the app built in-process, is in tests/app/test_app_links.py.)"""
+
+import re
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -50,3 +53,26 @@ def test_a_link_never_names_a_folder(model):
 def test_a_model_from_a_folder_has_no_link(tmp_path):
     assert links.share_query(1, 2, 10, f"{tmp_path}@", default_key=f"{tmp_path}@").startswith("?")  # the server's own
     assert links.share_query(1, 2, 10, f"{tmp_path}@", default_key="bundled default@") is None
+
+
+def test_radar_links_are_read_and_written_alike():
+    query = links.radar_query(4, 1.5, "rotation")
+    assert query == "?radar=synthetic&seed=4&intensity=1.5&motion=rotation"
+    assert links.read_radar_link(dict(parse_qsl(query[1:]))) == {"seed": 4, "intensity": 1.5, "motion": "rotation"}
+    assert links.read_link(dict(parse_qsl(query[1:])), seed=1, digits=2, horizon=10) is None  # not Moving MNIST's
+    for name in links.EXAMPLE_NAMES:
+        assert links.read_radar_link(dict(parse_qsl(links.example_query(name)[1:]))) == {"example": name}
+    assert links.EXAMPLE_NAMES == ("opera_2024-11-26", "fmi_2016-09-28")
+    assert links.read_radar_link({"seed": "7"}) is None  # a Moving MNIST link
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ({"radar": "knmi"}, "doesn't have: it has 'synthetic' and the real examples opera_2024-11-26, fmi_2016-09-28"),
+    ({"radar": "synthetic", "intensity": "9"}, "intensity must be a number from 0.5 to 2.0, got '9'"),
+    ({"radar": "synthetic", "intensity": "heavy"}, "intensity must be a number"),
+    ({"radar": "synthetic", "motion": "spiral"}, "motion must be one of translation, rotation"),
+    ({"radar": "synthetic", "seed": "-1"}, "seed must be a whole number"),
+])
+def test_bad_radar_links_get_a_message(query, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        links.read_radar_link(query)

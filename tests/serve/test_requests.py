@@ -71,6 +71,12 @@ def test_frames_unlike_the_training_data_are_forecast_with_a_warning_first(backe
     assert not any("Unlike" in n for n in notes)
 
 
+@pytest.mark.parametrize("intensity", [0.4, 2.5, "heavy", None])
+def test_a_synthetic_loop_s_intensity_is_checked(backend, intensity):
+    with pytest.raises(ValueError, match=r"The intensity must be a number from 0.5 \(light rain\) to 2.0"):
+        backend.synthetic_radar(3, intensity, "mixed")
+
+
 def test_requests_without_a_file_say_so(backend):
     with pytest.raises(SequenceError, match="No file was uploaded"):
         backend.upload([], 10, 10)
