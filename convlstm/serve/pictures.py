@@ -28,7 +28,9 @@ from ..viz.plots import performance_diagram
 # columns (the video tab), or in the wider column the app gives it when the scores go under it (radar's
 # seven; its 100-px windows are enlarged 2×).
 ANIMATION_WIDTH, WIDE_ANIMATION_WIDTH, WIDE_TABLE = 512, 620, 3
-GRID_WIDTH = 1400  # pixels the lead-time grid aims for at most
+# Pixels the lead-time grid takes at most: its box's width on a 1400-px screen, so that no lead time is cut off there
+# (a phone scrolls it sideways); frames are shrunk to fit, beside a column of row labels up to GRID_LABELS wide.
+GRID_WIDTH, GRID_LABELS = 860, 150
 GRID_COLUMNS = 10  # lead times the grid shows at most (evenly spaced, the last always among them)
 NOT_DRAWN = ("persistence",)  # the last input held: the grid's "now" column and the animation's input show it
 COMPARISON_GIF = "forecast_comparison.gif"  # the side-by-side animation as a GIF, among the downloads
@@ -118,8 +120,8 @@ def lead_time_grid(comparison: Comparison) -> np.ndarray:
     every = -(-c.horizon // GRID_COLUMNS)  # ceil: 20 lead times → every 2nd
     leads = list(range(c.horizon - 1, -1, -every))[::-1]  # indices, the last lead time always shown
     height, width = c.context.shape[1:]
-    side = min(128, max(height, width))
-    scale = max(1, min(3, GRID_WIDTH // ((len(leads) + 1) * side + 1)))
+    side = min(128, max(height, width), (GRID_WIDTH - GRID_LABELS) // (len(leads) + 1) - draw.GAP)
+    scale = max(1, min(3, (GRID_WIDTH - GRID_LABELS) // ((len(leads) + 1) * (side + draw.GAP))))
     now = c.context[-1:]
 
     def cells(frames: np.ndarray) -> np.ndarray:  # "now", then the chosen lead times (blank past the truth)

@@ -41,7 +41,7 @@ def test_render_writes_readable_files(model, sequence, tmp_path):
 def test_grid_has_a_truth_row_only_with_truth(model, sequence):
     with_truth = pictures.lead_time_grid(compare(model, sequence, context=10, horizon=5))
     without = pictures.lead_time_grid(compare(model, sequence[:10], context=10, horizon=5))
-    rows = (with_truth.shape[0] - without.shape[0]) / (64 * 3 + 2)  # cells of 64 px × scale 3, gap 2
+    rows = (with_truth.shape[0] - without.shape[0]) / (64 + 2)  # cells of 64 px, gap 2
     assert rows == pytest.approx(1)
 
 
@@ -51,7 +51,7 @@ def test_models_beside_the_convlstm_get_a_grid_row_and_an_animation_panel(model,
     assert list(beside.forecasts) == ["ConvLSTM", "second", "optical flow", "persistence"]
     np.testing.assert_array_equal(beside.forecasts["second"], beside.forecasts["ConvLSTM"])
     assert set(beside.scores) == set(beside.forecasts)
-    rows = (pictures.lead_time_grid(beside).shape[0] - pictures.lead_time_grid(alone).shape[0]) / (64 * 3 + 2)
+    rows = (pictures.lead_time_grid(beside).shape[0] - pictures.lead_time_grid(alone).shape[0]) / (64 + 2)
     assert rows == pytest.approx(1)
     wide, narrow = (Image.open(pictures.render(c, tmp_path / name).comparison_gif)
                     for name, c in (("beside", beside), ("alone", alone)))
@@ -164,3 +164,10 @@ def test_a_radar_window_is_drawn_with_its_coverage_times_credit_diagram_and_loca
     diagram = np.asarray(Image.open(out.diagram).convert("RGB"))
     assert diagram.shape[1] == 560 and (diagram == plots.COLORS["ConvLSTM"]).all(-1).any()
     assert pictures.render(compare(model, frames[:3], context=3, horizon=4), tmp_path / "no truth").diagram is None
+
+
+@pytest.mark.parametrize(("side", "horizon"), [(64, 10), (64, 3), (100, 15), (300, 20)])
+def test_the_grid_fits_its_box_on_a_laptop_screen(model, side, horizon):
+    frames = np.random.default_rng(0).random((10 + horizon, side, side)).astype(np.float32)
+    grid = pictures.lead_time_grid(compare(model, frames, context=10, horizon=horizon))
+    assert grid.shape[1] <= pictures.GRID_WIDTH  # no lead time cut off at 1400 px
