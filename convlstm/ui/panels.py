@@ -7,6 +7,7 @@ import functools
 import inspect
 import textwrap
 from collections.abc import Callable
+from pathlib import Path
 
 import gradio as gr
 import pandas as pd
@@ -25,6 +26,22 @@ def answered(request, *args, progress) -> tuple:
         return show(request(*args, progress=lambda fraction, text: progress(fraction, desc=text)))
     except (ValueError, CheckpointError) as error:  # SequenceError is a ValueError
         raise gr.Error(str(error)) from None
+
+
+def share_controls(prefix: str = "") -> tuple[gr.Textbox, gr.Button, gr.Textbox]:
+    """The link that reproduces the forecast shown, unrendered (``forecast_panel`` puts them under the scores): the
+    link's query, kept hidden (or why there is none); *Copy link*, which puts the page's address with it on the
+    clipboard; and the box that shows it. Their element ids: ``prefix`` + share-query, copy-link, share-link."""
+    query = gr.Textbox(visible="hidden", elem_id=f"{prefix}share-query", render=False)
+    copy = gr.Button("Copy link", size="sm", scale=0, min_width=110, elem_id=f"{prefix}copy-link", render=False)
+    shown = gr.Textbox(show_label=False, container=False, interactive=False, max_lines=4, scale=1,
+                       placeholder="a link that reproduces this forecast", elem_id=f"{prefix}share-link", render=False)
+    return query, copy, shown
+
+
+def copy_on_click(copy: gr.Button, query: gr.Textbox, shown: gr.Textbox) -> None:
+    """Copy link: the page's own address with the forecast's query, put on the clipboard and shown."""
+    copy.click(None, query, shown, js=(Path(__file__).parent / "copy_link.js").read_text())
 
 
 def to_controls(name: str) -> gr.Markdown:

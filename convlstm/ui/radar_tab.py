@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
 
@@ -27,10 +26,12 @@ from ..serve.requests import (
 )
 from .panels import (
     answered,
+    copy_on_click,
     error_box,
     forecast_panel,
     keeping_the_page,
     returning,
+    share_controls,
     show,
     shown_on_page,
     to_controls,
@@ -172,12 +173,7 @@ def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
                 error = error_box()
             with gr.Column(scale=3):
                 to_controls("radar")
-                # under the scores: the link that reproduces the forecast shown (uploads: why there is none)
-                link_query = gr.Textbox(visible="hidden", elem_id="radar-share-query", render=False)
-                copy_link = gr.Button("Copy link", size="sm", scale=0, min_width=110, render=False)
-                link_box = gr.Textbox(show_label=False, container=False, interactive=False, max_lines=4, scale=1,
-                                      placeholder="a link that reproduces this forecast", elem_id="radar-share-link",
-                                      render=False)
+                link_query, copy_link, link_box = share_controls("radar-")  # under the scores
                 outputs = forecast_panel(RAIN, "radar", [link_query, copy_link, link_box])
         api_only = gr.Button(visible=False)
 
@@ -210,7 +206,7 @@ def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
 
     for title, button in example_buttons.items():
         button.click(lambda t=title: real_example(t), None, page_outputs, api_visibility="private")
-    copy_link.click(None, link_query, link_box, js=(Path(__file__).parent / "copy_link.js").read_text())
+    copy_on_click(copy_link, link_query, link_box)
 
     def first_view(request: gr.Request) -> list:
         """The model's line and the first real example; for a radar link, the radar tab opened on its forecast

@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
 
@@ -19,10 +18,12 @@ from ..serve import links, requests
 from ..serve.requests import FIRST_DIGITS, FIRST_SEED, Backend
 from .panels import (
     answered,
+    copy_on_click,
     error_box,
     forecast_panel,
     keeping_the_page,
     returning,
+    share_controls,
     show,
     shown_on_page,
     to_controls,
@@ -207,13 +208,7 @@ def video_tab(backend: Backend, gpu: Callable, *, hub_only: bool, mcp: bool) -> 
                     load_error = error_box()
             with gr.Column(scale=3):
                 to_controls("video")
-                # under the scores: the link that reproduces the forecast shown (uploads: why there is none)
-                link_query = gr.Textbox(visible="hidden", elem_id="share-query", render=False)
-                copy_link = gr.Button("Copy link", size="sm", scale=0, min_width=110, elem_id="copy-link",
-                                      render=False)
-                link_box = gr.Textbox(show_label=False, container=False, interactive=False, max_lines=4, scale=1,
-                                      placeholder="a link that reproduces this forecast", elem_id="share-link",
-                                      render=False)
+                link_query, copy_link, link_box = share_controls()  # under the scores
                 OUTPUTS = forecast_panel(GRAY, "video", [link_query, copy_link, link_box])
                 api_only = gr.Button(visible=False)
 
@@ -240,8 +235,7 @@ def video_tab(backend: Backend, gpu: Callable, *, hub_only: bool, mcp: bool) -> 
         concurrency_id=CONCURRENCY_ID)
     for endpoint, inputs in ((forecast_moving_mnist, mnist_inputs), (forecast_upload, upload_inputs)):
         api_only.click(endpoint, inputs, OUTPUTS, api_name=endpoint.__name__, concurrency_id=CONCURRENCY_ID)
-    # Copy link: the page's own address with the forecast's query, put on the clipboard and shown.
-    copy_link.click(None, link_query, link_box, js=(Path(__file__).parent / "copy_link.js").read_text())
+    copy_on_click(copy_link, link_query, link_box)
 
     # The first view: the start-up forecast at once, outside the forecasts' queue slots; for a
     # link, its forecast after that, in them (pending_link only changes for a link).
