@@ -362,6 +362,10 @@ def test_radar_nowcast_tab(page):
     page.get_by_text("Radar data: EUMETNET OPERA (open data, CC BY 4.0)").first.wait_for()  # not an empty tab
     page.locator("#radar-locator img").wait_for()  # where on Europe the window lies
     assert not page.locator("#radar-window").is_visible()  # an example's window can't be moved: no files
+    page.evaluate("window.scrollTo(0, 0)")
+    for selector in ("#radar-verdict", "#radar-animation-gif img"):  # the forecast above the fold, no click
+        found = box(page, selector)
+        assert found["y"] + found["height"] <= 900, f"{selector} is below the fold: {found}"
     page.get_by_role("tab", name="Synthetic", exact=True).click()
     page.get_by_role("button", name="Generate and forecast").click()
     wait_for_new_grid(page, shown, "radar")
