@@ -161,10 +161,9 @@ def video_tab(backend: Backend, gpu: Callable, *, hub_only: bool, mcp: bool) -> 
 
     # --- the page --------------------------------------------------------------------------------
 
-    model_key = gr.State(None)  # the session's model; None: the app's
-    pending_link = gr.State(None)  # the forecast a link asks for, between first_view and link_forecast
-
-    with gr.Tab("Video frames", id="video"):
+    with gr.Tab("Video frames", id="video"):  # (a component outside a tab would make a tab of its own)
+        model_key = gr.State(None)  # the session's model; None: the app's
+        pending_link = gr.State(None)  # the forecast a link asks for, between first_view and link_forecast
         # The video model's line lives in its tab: the radar tab names its own model.
         model_line = gr.Markdown(elem_id="model-line")  # the page load fills in the model lines and settings
         with gr.Row(elem_id="video-layout"):

@@ -146,6 +146,8 @@ def test_first_view_shows_a_finished_forecast_above_the_fold(browser, app):
         assert found["y"] + found["height"] <= LAPTOP["height"], f"{selector} is below the fold: {found}"
     assert page.get_by_text("vs 172.1 for optical flow").first.is_visible()  # the model, in one line
     assert not page.locator("#video-to-controls").is_visible()  # the controls are beside the forecast
+    assert page.get_by_role("tablist").first.get_by_role("tab").all_inner_texts() == ["Video frames",
+                                                                                      "Radar nowcast"]
     assert not page.get_by_text("Network:").first.is_visible()  # its details are folded away
     page.wait_for_timeout(1500)  # let the video show a frame
     page.screenshot(path=str(ARTIFACTS / "browser_first_view.png"))
@@ -220,6 +222,9 @@ def test_phone_shows_the_forecast_readably(browser, app):
     assert sizes["playerRight"] <= PHONE["width"], sizes  # the whole animation, the truth last, on screen...
     assert sizes["player"] >= 0.6 * sizes["playerNatural"], sizes  # ...its labels still legible
     assert sizes["page"] <= PHONE["width"] and sizes["scores"] <= PHONE["width"], sizes  # only they scroll
+    cut = page.evaluate("""() => [...document.querySelectorAll('#video-scores *')]
+        .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.className)""")
+    assert not cut, cut  # the scores table fits the phone: every column, every method's whole name
     page.locator("#video-to-controls a").click()  # the controls, a few screens down, one tap away
     page.wait_for_function("() => { const r = document.querySelector('#seed').getBoundingClientRect();"
                            " return r.top >= 0 && r.bottom <= window.innerHeight; }", timeout=WAIT_MS)
