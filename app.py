@@ -48,6 +48,17 @@ GUIDE = """\
 A Convolutional LSTM ([Shi et al., NeurIPS 2015](https://arxiv.org/abs/1506.04214)) forecasts the next frames,
 beside two baselines: **optical flow** (the motion seen, continued) and **persistence** (the last frame stays).
 """
+CARDS = {"video model": "moving-mnist", "advection model": "moving-mnist-advection", "radar model": "radar"}
+
+
+def sources(space: str | None) -> str:
+    """The page's foot: where its code and the bundled models' cards are, linked on a Hugging Face Space (``space``,
+    its ORG/NAME), else the folder they are in."""
+    if not space:
+        return "The code and the model cards (`checkpoints/*/README.md`) are in the folder this app runs from."
+    files = f"https://huggingface.co/spaces/{space}"
+    cards = ", ".join(f"[{name}]({files}/blob/main/checkpoints/{folder}/README.md)" for name, folder in CARDS.items())
+    return f"[The code]({files}/tree/main) · the model cards: {cards}."
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -85,6 +96,7 @@ with gr.Blocks(title="ConvLSTM Nowcast", delete_cache=(600, 3600)) as demo:
     with gr.Tabs() as tabs:
         video = video_tab(BACKEND, gpu, hub_only=ARGS.hub_only, mcp=MCP)
         radar = radar_tab(BACKEND, gpu)
+    gr.Markdown(sources(os.environ.get("SPACE_ID")), elem_id="sources")
 
     # The first views: the start-up forecasts at once, outside the forecasts' queue slots (a Moving MNIST link's
     # forecast follows, in them).

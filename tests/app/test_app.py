@@ -308,6 +308,11 @@ def test_app_on_a_space_loads_hub_repos_from_the_offline_cache_and_never_a_folde
             client.predict("checkpoints/moving-mnist", "", api_name="/load_model")
         assert "someone/other-convlstm" in client.predict("someone/other-convlstm", "", api_name="/load_model")
         assert list(tmp_path.glob("convlstm-first-view-*"))  # the start-up forecast's files
+        with urllib.request.urlopen(app.url + "config", timeout=30) as response:
+            page = response.read().decode()
+        space = "https://huggingface.co/spaces/someone/convlstm-demo"
+        assert f"({space}/tree/main)" in page  # the code, and the model cards, linked from the page
+        assert f"({space}/blob/main/checkpoints/radar/README.md)" in page
     finally:
         app.stop()  # SIGTERM, as a container or a Space stops it
     assert app.process.returncode == 0 and not list(tmp_path.glob("convlstm-first-view-*"))
