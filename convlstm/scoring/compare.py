@@ -266,14 +266,16 @@ def score(comparison: Comparison) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
-def scores_table(comparison: Comparison) -> tuple[list[str], list[list], dict[str, int]]:
-    """Headers, one row per scored method (name, then the mean of each of the scale's table scores), and the
-    row index of the best method in each column (↓: lowest, ↑: highest, ≈ 1: closest to 1). No truth → no rows."""
+def scores_table(comparison: Comparison, methods=None) -> tuple[list[str], list[list], dict[str, int]]:
+    """Headers, one row per scored method (name, then the mean of each of the scale's table scores; only the
+    ``methods`` named, if given), and the row index of the best method in each column (↓: lowest, ↑: highest,
+    ≈ 1: closest to 1). No truth → no rows."""
     columns = comparison.scoring.table
     headers = ["method", *columns]
     if not comparison.scores:
         return headers, [], {}
-    rows = [[name, *(metrics.average(s[key]) for key in columns.values())] for name, s in comparison.scores.items()]
+    rows = [[name, *(metrics.average(s[key]) for key in columns.values())] for name, s in comparison.scores.items()
+            if methods is None or name in methods]
     best = {}
     for j, header in enumerate(columns, start=1):
         values = np.array([row[j] for row in rows], np.float64)

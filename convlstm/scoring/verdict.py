@@ -8,13 +8,12 @@ the truth, which looks most like it, how far ahead the ConvLSTM beats doing noth
 from __future__ import annotations
 
 from ..core.values import Scale
-from . import metrics
-from .compare import Comparison
+from .compare import Comparison, scores_table
 
-# By value scale name: (score key, higher is better, what the best at it does, in words)
+# By value scale name: (a header of the scale's score table, what the best in that column does, in words)
 PLAIN = {
-    "unit": [("mse", False, "is closest pixel by pixel"), ("ssim", True, "looks most like the truth")],
-    "dbz60": [("csi@0.5", True, "puts rain where it fell best"), ("far@0.5", False, "raises the fewest false alarms")],
+    "unit": [("MSE/frame ↓", "is closest pixel by pixel"), ("SSIM ↑", "looks most like the truth")],
+    "dbz60": [("CSI ↑", "puts rain where it fell best"), ("FAR ↓", "raises the fewest false alarms")],
 }
 HOW_TO_READ = {
     "unit": ("**How to read the scores.** *Doing nothing* is persistence: the last input held. *MSE/frame*: the "
@@ -34,23 +33,22 @@ HOW_TO_READ = {
 
 
 def verdict(comparison: Comparison) -> str:
-    """One sentence (markdown) on the forecasts: who is best at each of the scale's plain-words scores (its mean
-    over the lead times), and up to which lead time the ConvLSTM beats persistence (doing nothing) on the first."""
+    """One sentence (markdown) on the forecasts: who is best in each of the scale's plain-words columns of the scores
+    table (as the page colours it, among the forecasts themselves), and up to which lead time the ConvLSTM beats
+    persistence (doing nothing) on the first."""
     c = comparison
     if not c.scores:
         return ("**In plain words:** no frames follow the input, so the forecasts can be looked at but not scored. "
                 "Upload more frames than the context to see which is closest to what happened.")
-    said = []
-    for key, higher, words in PLAIN[c.scale.name]:
-        means = {name: metrics.average(s[key]) for name, s in c.scores.items() if name in c.forecasts}
-        best = max(means, key=means.get) if higher else min(means, key=means.get)
-        said.append(f"**{best}** {words}")
+    _, rows, best = scores_table(c, methods=c.forecasts)  # the forecasts' rows, not a re-valued one
+    said = [f"**{rows[best[header]][0]}** {words}" for header, words in PLAIN[c.scale.name]]
     return f"**In plain words:** {'; '.join(said)}; {_ahead(c)}."
 
 
 def _ahead(c: Comparison) -> str:
     """How far ahead the ConvLSTM beats persistence on the scale's first plain-words score."""
-    key, higher, _ = PLAIN[c.scale.name][0]
+    header, _ = PLAIN[c.scale.name][0]
+    key, higher = c.scoring.table[header], "↑" in header
     ours, still = c.scores["ConvLSTM"][key], c.scores["persistence"][key]
     better = [(o > s) if higher else (o < s) for o, s in zip(ours, still, strict=True)]
     if all(better):

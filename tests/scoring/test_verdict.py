@@ -3,15 +3,17 @@
 import numpy as np
 
 from convlstm.core.values import GRAY, RAIN
-from convlstm.scoring.compare import Comparison
+from convlstm.scoring.compare import SCORING, Comparison
 from convlstm.scoring.verdict import HOW_TO_READ, verdict
 
 
 def comparison(scale, scores: dict[str, dict[str, list[float]]], step_minutes=None) -> Comparison:
     blank = np.zeros((3, 8, 8), np.float32)
     forecasts = {name: blank for name in scores if "amounts" not in name}
+    keys = SCORING[scale.name].table.values()  # the scores not given: undefined (NaN), as a score can be
     return Comparison(blank, forecasts, blank, scale, 3, step_minutes=step_minutes,
-                      scores={name: {k: np.array(v) for k, v in s.items()} for name, s in scores.items()})
+                      scores={name: {k: np.array(s.get(k, [np.nan] * len(next(iter(s.values()))))) for k in keys}
+                              for name, s in scores.items()})
 
 
 def test_a_blurry_forecast_closest_and_a_sharp_one_most_alike_are_told_apart():
