@@ -31,12 +31,14 @@ ANIMATION_WIDTH, WIDE_ANIMATION_WIDTH, WIDE_TABLE = 512, 620, 3
 # Pixels the lead-time grid takes at most: its box's width on a 1400-px screen, so that no lead time is cut off there
 # (a phone scrolls it sideways); frames are shrunk to fit, beside a column of row labels up to GRID_LABELS wide.
 GRID_WIDTH, GRID_LABELS = 860, 150
+NARROW_GRID_WIDTH = 320  # the same for the narrow grid: a 390-px phone's column
 GRID_COLUMNS = 10  # lead times the grid shows at most (evenly spaced, the last always among them)
 NOT_DRAWN = ("persistence",)  # the last input held: the grid's "now" column and the animation's input show it
 COMPARISON_GIF = "forecast_comparison.gif"  # the side-by-side animation as a GIF, among the downloads
 GIF_COLOURS = 64  # gray levels (or palette colours) of that GIF: a third of the size of 256, looks the same
 # Scales drawn in colour, with (frames → uint8 RGB, legend picture); the others are drawn as gray levels.
 COLOURED = {"dbz60": (colors.colorize, colors.legend_image)}
+THUMBNAIL = 64  # px: an example's picture on its button
 SCRATCH_MAX_AGE_S = 3600  # render folders older than this are removed by the next scratch_folder()
 
 
@@ -47,6 +49,7 @@ SCRATCH_MAX_AGE_S = 3600  # render folders older than this are removed by the ne
 class Rendered:
     animation: Path  # .webm (VP9/VP8); the comparison GIF for a colour scale or where no WebM encoder works
     grid: Path  # PNG: rows truth / methods, columns "now" and the lead times
+    narrow_grid: Path  # PNG: the same transposed to fit a phone, rows "now" and the lead times
     forecast_npy: Path  # the ConvLSTM forecast, float32 (horizon, H, W) in the data's units
     forecast_gif: Path  # the same, as an animated GIF
     comparison_gif: Path | None = None  # the animation's pages as a small GIF, to send to people
@@ -75,6 +78,8 @@ def render(comparison: Comparison, folder: str | Path, *, width: int | None = No
 
     progress(0.7, "frame grid")
     grid = draw.save_png(_with_legend(lead_time_grid(c), c), folder / "frames_by_lead_time.png")
+    narrow_grid = draw.save_png(_with_legend(lead_time_grid(c, narrow=True), c, NARROW_GRID_WIDTH),
+                                folder / "frames_by_lead_time_narrow.png")
 
     progress(0.8, "animation")
     panels = [(name, np.concatenate([c.context, f])) for name, f in c.forecasts.items() if name not in NOT_DRAWN]
@@ -85,7 +90,7 @@ def render(comparison: Comparison, folder: str | Path, *, width: int | None = No
     panels = [(label, _picture(frames, c, side)) for label, frames in panels]
     labels = c.input_labels() + [f"forecast {lead}" for lead in c.lead_labels()]
     pages = draw.side_by_side(panels, scale=scale, length=len(c.context) + c.horizon, frame_labels=labels)
-    pages = _gray_if_possible(_with_legend(pages, c))
+    pages = _gray_if_possible(_with_legend(pages, c, pages.shape[2]))  # the legend no wider than the panels
     shared = draw.write_gif(pages, folder / COMPARISON_GIF, fps=4, colors=GIF_COLOURS)
     if c.scale.name in COLOURED:
         # A colour scale is a palette the GIF keeps exactly, where WebM's 4:2:0 video would halve the colour
@@ -104,7 +109,7 @@ def render(comparison: Comparison, folder: str | Path, *, width: int | None = No
         diagram = draw.save_png(performance_diagram(results, title=title), folder / "performance_diagram.png")
     place = draw.save_png(locator, folder / "locator.png") if locator is not None else None
     progress(1.0, "done")
-    return Rendered(animation, grid, npy, gif, shared, diagram, place)
+    return Rendered(animation, grid, narrow_grid, npy, gif, shared, diagram, place)
 
 
 def scores_under_animation(scale: Scale) -> bool:
@@ -113,32 +118,37 @@ def scores_under_animation(scale: Scale) -> bool:
     return len(SCORING[scale.name].table) > WIDE_TABLE
 
 
-def lead_time_grid(comparison: Comparison) -> np.ndarray:
-    """uint8 RGB picture: rows truth and each method but NOT_DRAWN; columns the last input ("now") and
-    up to GRID_COLUMNS lead times."""
+def lead_time_grid(comparison: Comparison, *, narrow: bool = False) -> np.ndarray:
+    """uint8 RGB picture of the truth and each method but NOT_DRAWN at the last input ("now") and at up to
+    GRID_COLUMNS lead times: one row per method, one column per time, GRID_WIDTH wide at most; or ``narrow``, one
+    row per time and one column per method, NARROW_GRID_WIDTH wide at most, for a phone (where the wide one
+    would scroll sideways, away from its row labels)."""
     c = comparison
     every = -(-c.horizon // GRID_COLUMNS)  # ceil: 20 lead times → every 2nd
     leads = list(range(c.horizon - 1, -1, -every))[::-1]  # indices, the last lead time always shown
-    height, width = c.context.shape[1:]
-    side = min(128, max(height, width), (GRID_WIDTH - GRID_LABELS) // (len(leads) + 1) - draw.GAP)
-    scale = max(1, min(3, (GRID_WIDTH - GRID_LABELS) // ((len(leads) + 1) * (side + draw.GAP))))
-    now = c.context[-1:]
+    # A clock time goes under its lead time: "+30 min" over "10:35 UTC" fits a 100-px cell, the two side by side don't.
+    times = [label.replace(", ", "\n") for label in [c.now_label(), *(c.lead_labels()[k] for k in leads)]]
+    drawn = ({"truth": c.truth} if c.truth is not None else {}) | {
+        name: f for name, f in c.forecasts.items() if name not in NOT_DRAWN}
+    now = c.context[-1]
 
-    def cells(frames: np.ndarray) -> np.ndarray:  # "now", then the chosen lead times (blank past the truth)
-        chosen = [frames[k] if k < len(frames) else np.zeros_like(now[0]) for k in leads]
-        return _picture(np.concatenate([now, np.stack(chosen)]), c, side)
+    def at_times(frames: np.ndarray) -> np.ndarray:  # "now", then the chosen lead times (blank past the truth)
+        return np.stack([now, *(frames[k] if k < len(frames) else np.zeros_like(now) for k in leads)])
 
-    rows = []
-    if c.truth is not None:
-        rows.append(draw.Row("truth", cells(c.truth)))
-    rows += [draw.Row(name, cells(f)) for name, f in c.forecasts.items() if name not in NOT_DRAWN]
-    labels = [c.now_label(), *(c.lead_labels()[k] for k in leads)]
+    room = (NARROW_GRID_WIDTH - draw.label_width(times)) if narrow else GRID_WIDTH - GRID_LABELS
+    columns = len(drawn) if narrow else len(times)
+    side = min(128, max(now.shape), room // columns - draw.GAP)
+    scale = max(1, min(3, room // (columns * (side + draw.GAP))))
+    pictures = {name: _picture(at_times(frames), c, side) for name, frames in drawn.items()}
     title = "Forecast frames by lead time"
     if c.horizon > c.trained_horizon:
         title += f" (* past the training horizon of {c.lead_label(c.trained_horizon)}: extrapolation)"
-    # A clock time goes under its lead time: "+30 min" over "10:35 UTC" fits a 100-px cell, the two side by side don't.
-    return draw.frame_grid(rows, column_labels=[label.replace(", ", "\n") for label in labels], scale=scale,
-                           title=title)
+    if not narrow:
+        return draw.frame_grid([draw.Row(name, p) for name, p in pictures.items()], column_labels=times,
+                               scale=scale, title=title)
+    rows = [draw.Row(time, np.stack([p[t] for p in pictures.values()])) for t, time in enumerate(times)]
+    names = [draw.wrapped(name, side * scale) for name in pictures]
+    return draw.frame_grid(rows, column_labels=names, scale=scale, title=title)
 
 
 def _picture(frames: np.ndarray, comparison: Comparison, side: int) -> np.ndarray:
@@ -150,12 +160,13 @@ def _picture(frames: np.ndarray, comparison: Comparison, side: int) -> np.ndarra
     return shrink(colorize(frames) if colorize else frames, side)
 
 
-def _with_legend(image: np.ndarray, comparison: Comparison) -> np.ndarray:
+def _with_legend(image: np.ndarray, comparison: Comparison, fit: int | None = None) -> np.ndarray:
     """The scale's colour legend, then the data's credit, under a picture (H, W, 3) or under every page of an
-    animation (T, H, W, 3)."""
+    animation (T, H, W, 3); the legend folded to fit ``fit`` pixels where that is wider than the picture."""
     parts = []
     if comparison.scale.name in COLOURED:
-        parts.append(COLOURED[comparison.scale.name][1](uncovered=comparison.covered is not None))
+        fold = max(fit, image.shape[-2]) if fit else None  # image.shape[-2]: its width
+        parts.append(COLOURED[comparison.scale.name][1](uncovered=comparison.covered is not None, width=fold))
     pages = image if image.ndim == 4 else image[None]
     width = max([pages.shape[2], *(part.shape[1] for part in parts)])
     if comparison.credit:
@@ -184,6 +195,13 @@ def _gray_if_possible(pages: np.ndarray) -> np.ndarray:
     # a gray GIF (the fallback) skips Pillow's slow colour quantization.
     gray = pages[..., 0]
     return gray if (pages == gray[..., None]).all() else pages
+
+
+def thumbnail(frame: np.ndarray, scale: Scale, path: str | Path) -> Path:
+    """A frame (H, W) in the scale's units as people see it (gray levels, or the scale's colours), shrunk to
+    THUMBNAIL px: an example's picture, saved as a PNG."""
+    colorize, _ = COLOURED.get(scale.name, (None, None))
+    return draw.save_png(shrink(colorize(frame[None]) if colorize else frame[None], THUMBNAIL)[0], path)
 
 
 def scratch_folder(root: str | Path | None = None) -> Path:

@@ -12,6 +12,7 @@ them), makes the comparison and draws it into a scratch folder of its own. No gr
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
 import tempfile
@@ -26,15 +27,15 @@ from PIL import Image
 from ..core.checkpoint import ADVECTION_CHECKPOINT, RADAR_CHECKPOINT, CheckpointError, load_model
 from ..core.checks import whole_number
 from ..core.model import EncoderForecaster
-from ..core.values import GRAY
-from ..data import composites, familiar, rain, synthetic_radar, uploads
+from ..core.values import GRAY, RAIN
+from ..data import composites, familiar, mnist, rain, synthetic_radar, uploads
 from ..data.composites import Place
 from ..data.limits import SequenceError
 from ..data.mnist import moving_mnist
 from ..data.radar_windows import SIZE, Sample
 from ..scoring.compare import MAX_HORIZON, Comparison, Progress, compare, no_progress
 from ..viz.maps import locator_map
-from .pictures import COMPARISON_GIF, Rendered, render, scratch_folder
+from .pictures import COMPARISON_GIF, Rendered, render, scratch_folder, thumbnail
 from .registry import LoadedModel, ModelRegistry, headline_markdown
 
 MAX_DIGITS = 3
@@ -61,6 +62,41 @@ def enough_frames(frames: np.ndarray, what: str) -> None:
     if len(frames) < MIN_FRAMES:
         raise SequenceError(f"A forecast needs at least {MIN_FRAMES} frames, to see how things move; this upload "
                             f"has {len(frames)} (a still picture). Upload {what}.")
+
+
+# The Moving MNIST examples: (seed, digits, horizon).
+MOVING_MNIST_EXAMPLES = ((FIRST_SEED, FIRST_DIGITS, mnist.HORIZON), (7, 1, 10), (1506, 3, 10), (42, 2, 20))
+
+
+def upload_examples() -> list[Path]:
+    """The example files the video tab offers to upload: a GIF, a video and a ZIP of pictures."""
+    return sorted(p for p in EXAMPLES.glob("*") if p.is_file())
+
+
+@functools.cache
+def _thumbnails() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="convlstm-thumbnails-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def moving_mnist_thumbnail(seed: int, digits: int) -> Path:
+    """A Moving MNIST example's picture: its last input frame."""
+    frame = moving_mnist_sequence(seed, digits, mnist.CONTEXT)[-1]
+    return thumbnail(frame, GRAY, _thumbnails() / f"moving_mnist_{seed}_{digits}.png")
+
+
+def upload_thumbnail(path: Path) -> Path:
+    """An example file's picture: its last input frame (of the bundled model's ten)."""
+    frames = uploads.read_sequence(path)
+    return thumbnail(frames[min(mnist.CONTEXT, len(frames)) - 1], GRAY, _thumbnails() / f"{path.name}.png")
+
+
+def radar_thumbnail(path: Path) -> Path:
+    """A real radar example's picture: its last input frame, in the radar's colours."""
+    sample, _, _ = composites.load_window(path)
+    frame = sample.frames[synthetic_radar.CONTEXT - 1]  # mm/h, 0 outside coverage
+    return thumbnail(frame, RAIN, _thumbnails() / f"{path.stem}.png")
 
 
 def radar_example_titles() -> list[str]:

@@ -43,9 +43,10 @@ def colorize(frames, *, units: str = "mm/h", background: tuple[int, int, int] = 
 
 
 def legend_image(swatch: int = 40, *, background: tuple[int, int, int] = (255, 255, 255),
-                 uncovered: bool = False) -> np.ndarray:
+                 uncovered: bool = False, width: int | None = None) -> np.ndarray:
     """A strip of the colour bands labelled with their lower dBZ and mm/h: uint8 RGB (44, 15·swatch, 3); with
-    ``uncovered``, one swatch more, the gray of "no radar"."""
+    ``uncovered``, one swatch more, the gray of "no radar"; folded into as few strips of about equal length as
+    fit ``width`` pixels (one under the other)."""
     row = 22
     bands = [("dBZ", "mm/h", (255, 255, 255))]
     for level, rgb in REFLECTIVITY_COLORS:
@@ -54,13 +55,15 @@ def legend_image(swatch: int = 40, *, background: tuple[int, int, int] = (255, 2
         bands.append((str(level), text, rgb))
     if uncovered:
         bands.append(("no", "radar", UNCOVERED))
-    image = np.full((2 * row, swatch * len(bands), 3), background, np.uint8)
+    strips = -(-len(bands) // max(1, width // swatch)) if width else 1
+    per_strip = -(-len(bands) // strips)  # strips of about equal length
+    image = np.full((2 * row * strips, swatch * per_strip, 3), background, np.uint8)
     font = cv2.FONT_HERSHEY_SIMPLEX
     for i, (dbz, rain, rgb) in enumerate(bands):
-        left = i * swatch
-        image[:row, left:left + swatch] = rgb
+        top, left = 2 * row * (i // per_strip), (i % per_strip) * swatch
+        image[top:top + row, left:left + swatch] = rgb
         dark = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 128
-        for y, text, color in ((0, dbz, (255,) * 3 if dark else (0,) * 3), (row, rain, (0, 0, 0))):
+        for y, text, color in ((top, dbz, (255,) * 3 if dark else (0,) * 3), (top + row, rain, (0, 0, 0))):
             (w, h), _ = cv2.getTextSize(text, font, 0.35, 1)
             cv2.putText(image, text, (left + (swatch - w) // 2, y + (row + h) // 2), font, 0.35, color, 1,
                         cv2.LINE_AA)

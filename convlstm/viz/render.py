@@ -162,7 +162,9 @@ def frame_grid(
 ) -> np.ndarray:
     """A labelled table of frames → uint8 RGB (H, W, 3): one row per sequence, one column per time step.
 
-    Row labels on the left, column labels (e.g. lead times "+1", "+2") on top, a title above.
+    Row labels on the left, column labels (e.g. lead times "+1", "+2") on top, a title above (in
+    lines that fit the table's width). A label may take several lines ("\\n"); a row is at least
+    as tall as its label, so that frames of any aspect ratio keep their labels legible.
     Rows with fewer frames than columns leave their last cells blank.
     """
     rows = [row if isinstance(row, Row) else Row(*row) for row in rows]
@@ -172,27 +174,33 @@ def frame_grid(
     cell_h = max(c.shape[1] for c in cells)
     cell_w = max(c.shape[2] for c in cells)
     columns = max(len(column_labels), max(len(c) for c in cells))
+    line_h = _line_height(FONT_SCALE)
 
-    label_w = max(_text_size(row.label, FONT_SCALE)[0] for row in rows) + 2 * PAD
-    lines = max((len(text.split("\n")) for text in column_labels), default=1)  # a label may take several lines
-    header_h = lines * _line_height(FONT_SCALE) + 2 * PAD if column_labels else GAP
-    title_h = _line_height(TITLE_SCALE) + 2 * PAD if title else 0
-    height = title_h + header_h + len(rows) * (cell_h + GAP)
+    label_w = label_width([row.label for row in rows])
+    row_h = max(cell_h, max(len(row.label.split("\n")) for row in rows) * line_h)
     width = label_w + columns * (cell_w + GAP)
+    title_lines = _lines(title, width, TITLE_SCALE) if title else []
+    lines = max((len(text.split("\n")) for text in column_labels), default=1)  # a label may take several lines
+    header_h = lines * line_h + 2 * PAD if column_labels else GAP
+    title_h = len(title_lines) * _line_height(TITLE_SCALE) + 2 * PAD if title else 0
+    height = title_h + header_h + len(rows) * (row_h + GAP)
     image = np.full((height, width, 3), BACKGROUND, np.uint8)
 
-    if title:
-        _put_text(image, title, (PAD, PAD), TITLE_SCALE)
+    for i, line in enumerate(title_lines):
+        _put_text(image, line, (PAD, PAD + i * _line_height(TITLE_SCALE)), TITLE_SCALE)
     for j, text in enumerate(column_labels):
         x = label_w + j * (cell_w + GAP)
         for i, line in enumerate(text.split("\n")):
-            _put_centred(image, line, x, title_h + PAD + i * _line_height(FONT_SCALE), cell_w, FONT_SCALE)
+            _put_centred(image, line, x, title_h + PAD + i * line_h, cell_w, FONT_SCALE)
     for i, (row, row_cells) in enumerate(zip(rows, cells, strict=True)):
-        y = title_h + header_h + i * (cell_h + GAP)
-        _put_text(image, row.label, (PAD, y + (cell_h - _line_height(FONT_SCALE)) // 2), FONT_SCALE)
+        y = title_h + header_h + i * (row_h + GAP)
+        label = row.label.split("\n")
+        for k, line in enumerate(label):
+            _put_text(image, line, (PAD, y + (row_h - len(label) * line_h) // 2 + k * line_h), FONT_SCALE)
+        top = y + (row_h - cell_h) // 2
         for j, cell in enumerate(row_cells):
             x = label_w + j * (cell_w + GAP)
-            image[y:y + cell.shape[0], x:x + cell.shape[1]] = cell
+            image[top:top + cell.shape[0], x:x + cell.shape[1]] = cell
     return image
 
 
@@ -240,17 +248,34 @@ def side_by_side(
 
 def text_block(text: str, width: int, *, font_scale: float = FONT_SCALE) -> np.ndarray:
     """``text`` set in lines that fit ``width`` pixels, black on the page's white: uint8 RGB (h, width, 3)."""
+    lines = _lines(text, width, font_scale)
+    height = _line_height(font_scale)
+    image = np.full((len(lines) * height + 2 * PAD, width, 3), BACKGROUND, np.uint8)
+    for i, line in enumerate(lines):
+        _put_text(image, line, (PAD, PAD + i * height), font_scale)
+    return image
+
+
+def label_width(labels: Sequence[str]) -> int:
+    """Pixels a column of these row labels takes in ``frame_grid`` (a label may take several lines)."""
+    return max(_text_size(line, FONT_SCALE)[0] for label in labels for line in label.split("\n")) + 2 * PAD
+
+
+def wrapped(label: str, width: int) -> str:
+    """``label`` in lines (joined by "\\n") that fit ``width`` pixels where it can, broken at spaces and after
+    "+" ("ConvLSTM+advection" over a 64-px cell: "ConvLSTM+" over "advection")."""
+    return "\n".join(_lines(label.replace("+", "+ "), width + 2 * PAD, FONT_SCALE)).replace("+ ", "+")
+
+
+def _lines(text: str, width: int, font_scale: float) -> list[str]:
+    """``text``'s words in lines that fit ``width`` pixels with the padding (a single longer word keeps its line)."""
     lines: list[str] = []
     for word in text.split():
         if lines and _text_size(f"{lines[-1]} {word}", font_scale)[0] <= width - 2 * PAD:
             lines[-1] += f" {word}"
         else:
             lines.append(word)
-    height = _line_height(font_scale)
-    image = np.full((len(lines) * height + 2 * PAD, width, 3), BACKGROUND, np.uint8)
-    for i, line in enumerate(lines):
-        _put_text(image, line, (PAD, PAD + i * height), font_scale)
-    return image
+    return lines
 
 
 def _cells(row: Row, scale: int) -> np.ndarray:

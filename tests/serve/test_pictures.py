@@ -171,3 +171,20 @@ def test_the_grid_fits_its_box_on_a_laptop_screen(model, side, horizon):
     frames = np.random.default_rng(0).random((10 + horizon, side, side)).astype(np.float32)
     grid = pictures.lead_time_grid(compare(model, frames, context=10, horizon=horizon))
     assert grid.shape[1] <= pictures.GRID_WIDTH  # no lead time cut off at 1400 px
+
+
+def test_the_narrow_grid_fits_a_phone_one_row_per_lead_time(model, sequence):
+    c = compare(model, sequence, context=10, horizon=10, others={"second": model})  # four columns with the truth
+    narrow = pictures.lead_time_grid(c, narrow=True)
+    wide = pictures.lead_time_grid(c)
+    assert narrow.shape[1] <= pictures.NARROW_GRID_WIDTH < wide.shape[1]
+    assert narrow.shape[0] > 11 * 64  # "now" and ten lead times, down the page, frames pixel for pixel
+
+
+def test_the_narrow_radar_grid_folds_its_legend_to_fit(tmp_path):
+    model = EncoderForecaster(frame_size=100, patch_size=4, hidden_channels=[4], kernel_size=3, context_frames=3,
+                              horizon=4, value_transform="dbz60", step_minutes=5).eval()
+    c = compare(model, synthetic_radar.radar(1, seed=1, frames=7, size=100)[0], context=3, horizon=4)
+    out = pictures.render(c, tmp_path)
+    assert Image.open(out.narrow_grid).width <= pictures.NARROW_GRID_WIDTH < colors.legend_image().shape[1]
+    assert Image.open(out.grid).width >= colors.legend_image().shape[1]  # the wide one keeps its legend whole

@@ -180,3 +180,16 @@ def test_moving_the_window_does_not_read_the_files_again(backend, tmp_path, monk
         backend.radar_composites([str(p) for p in write_composites(tmp_path / str(len(reads)), "fmi", frames=3)[0]])
     backend.radar_composites([str(p) for p in paths])
     assert len(reads) == 2 + requests.COMPOSITES_KEPT + 1
+
+
+def test_every_example_is_shown_by_its_last_input_frame():
+    from convlstm.viz import colors, render
+
+    picture = np.asarray(Image.open(requests.moving_mnist_thumbnail(2015, 2)).convert("L"))
+    np.testing.assert_array_equal(picture, render.to_uint8(requests.moving_mnist_sequence(2015, 2, 10)[-1]))
+    for path in requests.upload_examples():  # the GIF, the video and the ZIP of pictures
+        assert max(Image.open(requests.upload_thumbnail(path)).size) == 64
+    for path in requests.RADAR_EXAMPLES:  # in the radar's colours
+        picture = np.asarray(Image.open(requests.radar_thumbnail(path)).convert("RGB"))
+        assert max(picture.shape[:2]) == 64
+        assert {tuple(rgb) for _, rgb in colors.REFLECTIVITY_COLORS} & {tuple(p) for p in picture.reshape(-1, 3)}

@@ -36,3 +36,10 @@ def test_outside_radar_coverage_is_gray_and_the_legend_can_say_so():
     plain, marked = colors.legend_image(swatch=40), colors.legend_image(swatch=40, uncovered=True)
     gray = [(legend == colors.UNCOVERED).all(-1).sum() for legend in (plain, marked)]
     assert marked.shape[1] == plain.shape[1] + 40 and gray[1] >= gray[0] + 40 * 22 - 60  # a swatch, less its text
+
+
+def test_the_legend_folds_into_strips_of_about_equal_length_to_fit():
+    whole = colors.legend_image()
+    folded = colors.legend_image(width=400)
+    assert folded.shape == (2 * whole.shape[0], 8 * 40, 3)  # 15 bands: 8 and 7, not 10 and 5
+    assert colors.legend_image(width=10_000).shape == whole.shape

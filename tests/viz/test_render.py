@@ -194,3 +194,26 @@ def test_text_block_wraps_to_its_width():
     assert block.shape[1] == 300 and block.shape[0] > 2 * render._line_height(render.FONT_SCALE)  # several lines
     assert (block.min(axis=2) < 100).any()  # ink
     assert render.text_block("short", 300).shape[0] < block.shape[0]
+
+
+def test_frame_grid_rows_are_as_tall_as_their_labels_for_any_aspect_ratio():
+    strips = np.random.default_rng(0).random((3, 4, 64), dtype=np.float32)  # frames 16 times wider than tall
+    grid = frame_grid([("+5 min\n01:25 UTC", strips), ("+10 min\n01:30 UTC", strips)], column_labels=["a", "b", "c"],
+                      scale=1)
+    line = render._line_height(render.FONT_SCALE)
+    header = line + 2 * render.PAD
+    assert grid.shape[0] == header + 2 * (2 * line + render.GAP)  # each row its two-line label's height, not 4 px
+    assert render.label_width(["+5 min\n01:25 UTC"]) == render.label_width(["01:25 UTC"])  # its longest line
+
+
+def test_frame_grid_title_wraps_to_the_grid():
+    long = "Forecast frames by lead time (* past the training horizon of +10: extrapolation)"
+    one_line, wrapped = (_grid(title=title) for title in ("Forecast", long))
+    assert wrapped.shape[1] == one_line.shape[1] < render._text_size(long, render.TITLE_SCALE)[0]
+    assert wrapped.shape[0] > one_line.shape[0]  # more lines, not ink past the edge
+
+
+def test_a_long_method_name_is_wrapped_to_its_column():
+    assert render.wrapped("ConvLSTM+advection", 64) == "ConvLSTM+\nadvection"
+    assert render.wrapped("optical flow", 64) == "optical\nflow"
+    assert render.wrapped("truth", 64) == "truth"
