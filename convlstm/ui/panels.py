@@ -51,6 +51,15 @@ def to_controls(name: str) -> gr.Markdown:
                        elem_id=f"{name}-to-controls")
 
 
+def example_buttons(examples: dict) -> dict:
+    """Under "Examples (click to run)", a button per example, each with its picture: ``{key: (label, picture)}`` →
+    ``{key: button}``."""
+    gr.Markdown("Examples (click to run)", elem_classes="examples-title")
+    with gr.Row(elem_classes="examples"):
+        return {key: gr.Button(label, icon=str(picture), size="sm", variant="secondary", min_width=120)
+                for key, (label, picture) in examples.items()}
+
+
 def error_box() -> gr.Markdown:
     """Where the page says why it can't forecast an input: under the controls, until the next forecast."""
     return gr.Markdown(visible=False, elem_classes="input-error")
@@ -104,6 +113,7 @@ def show(shown: Shown, notes: tuple[str, ...] = ()) -> tuple:
         str(files.animation) if is_video else None,
         None if is_video else str(files.animation),
         str(files.grid),
+        str(files.narrow_grid),
         styles,
         pd.DataFrame(lead_time_scores(comparison), columns=["lead time", "method", comparison.scoring.plot[1]]),
         [str(p) for p in files.downloads],
@@ -116,15 +126,34 @@ def _path(path) -> str | None:
 
 
 def shown_on_page(values: tuple) -> list:
-    """A forecast's outputs for the page (not the API): the player that fits the animation shown."""
-    notes, video, gif, *rest = values
-    return [notes, gr.Video(value=video, visible=gif is None), gr.Image(value=gif, visible=gif is not None), *rest]
+    """A forecast's outputs for the page (not the API): the player that fits the animation shown, and the plot's
+    lines in colours named under it."""
+    notes, video, gif, grid, narrow_grid, scores, plot, *rest = values
+    return [notes, gr.Video(value=video, visible=gif is None), gr.Image(value=gif, visible=gif is not None), grid,
+            narrow_grid, scores, named_colours(plot), *rest]
+
+
+# Line colours, named: each method keeps its colour from forecast to forecast; others take the rest in turn.
+COLOURS = {"blue": "#1f77b4", "orange": "#ff7f0e", "red": "#d62728", "gray": "#7f7f7f", "green": "#2ca02c",
+           "purple": "#9467bd", "brown": "#8c564b", "pink": "#e377c2"}
+METHOD_COLOURS = {"ConvLSTM": "blue", "ConvLSTM+advection": "orange", "optical flow": "red", "persistence": "gray",
+                  "pysteps S-PROG": "green"}
+
+
+def named_colours(plot: pd.DataFrame) -> gr.LinePlot:
+    """The lead-time plot with its legend in words under it ("blue: ConvLSTM, ..."), which wraps on a phone, where
+    the plot's own legend, a single row, is cut off after two or three methods."""
+    methods = list(dict.fromkeys(plot["method"]))
+    spare = iter([c for c in COLOURS if c not in {METHOD_COLOURS.get(m) for m in methods}])
+    names = {m: METHOD_COLOURS.get(m) or next(spare, "gray") for m in methods}
+    return gr.LinePlot(value=plot, color_map={m: COLOURS[c] for m, c in names.items()},
+                       caption="Lines: " + ", ".join(f"{c}: {m}" for m, c in names.items()))
 
 
 def forecast_panel(scale, name: str, under_scores: list | None = None) -> list:
     """The outputs of a forecast, laid out: notes, animation (video; a GIF for a colour scale or where no
     WebM encoder works) beside the scores (and the unrendered components ``under_scores``, in a row under them),
-    the frame grid (at its natural size), the score by lead time beside the downloads and how to read the scores;
+    the frame grid (wide, or narrow on a phone), the score by lead time beside the downloads and how to read the scores;
     the verdict in plain words under the notes, above everything else. A scale with
     more scores than fit beside the animation (radar's seven) has the plot beside the animation and
     the scores in a row of their own under it. Rain also has its performance diagram beside the downloads, a
@@ -147,8 +176,8 @@ def forecast_panel(scale, name: str, under_scores: list | None = None) -> list:
         scoring = SCORING[scale.name]
         title = scoring.plot[1]
         better = "higher" if any("↑" in h for h, key in scoring.table.items() if key == scoring.plot[0]) else "lower"
-        return gr.LinePlot(x="lead time", y=title, color="method", label=f"{title} by lead time",
-                           y_title=f"{title} ({better} is better)", **layout)
+        return gr.LinePlot(x="lead time", y=title, color="method", label=f"{title} by lead time", colors_in_legend=[],
+                           y_title=f"{title} ({better} is better)", elem_id=f"{name}-plot", **layout)
 
     notes = gr.Markdown(elem_id=f"{name}-notes")
     said = gr.Markdown(elem_id=f"{name}-verdict")
@@ -169,8 +198,13 @@ def forecast_panel(scale, name: str, under_scores: list | None = None) -> list:
                                    interactive=False, visible=False, buttons=["download"], elem_id=f"{name}-locator")
     if wide:
         scores = scores_table()
+    # The wide grid where it fits (shrunk a little on a small laptop), the narrow one on a phone or tablet, where
+    # the wide one would be shrunk past reading or scroll sideways away from its row labels (page.css); no toolbar
+    # on the narrow one, which would cover its title.
     grid = gr.Image(label="Frames by lead time", show_label=False, type="filepath", interactive=False,
-                    elem_id=f"{name}-grid", elem_classes="natural-size")
+                    elem_id=f"{name}-grid", elem_classes="wide-grid")
+    narrow_grid = gr.Image(label="Frames by lead time, one row per lead time", show_label=False, type="filepath",
+                           interactive=False, buttons=[], elem_id=f"{name}-narrow-grid", elem_classes="narrow-grid")
     with gr.Row():
         if not wide:
             plot = lead_time_plot(scale=3)
@@ -181,8 +215,9 @@ def forecast_panel(scale, name: str, under_scores: list | None = None) -> list:
         with gr.Column(scale=2):
             downloads = gr.File(label=f"Downloads: the side-by-side animation (GIF, to share); the ConvLSTM forecast "
                                       f"(.npy float32 frames, {scale.units}; animated GIF)",
-                                file_count="multiple", interactive=False, elem_id=f"{name}-downloads")
+                                file_count="multiple", interactive=False, elem_id=f"{name}-downloads",
+                                elem_classes="downloads")
             with gr.Accordion("How to read the scores", open=False, elem_id=f"{name}-how-to-read"):
                 gr.Markdown(how_to_read(scale))
-    outputs = [notes, video, video_gif, grid, scores, plot, downloads, said]
+    outputs = [notes, video, video_gif, grid, narrow_grid, scores, plot, downloads, said]
     return [*outputs, diagram, locator, gr.State()] if rain else outputs

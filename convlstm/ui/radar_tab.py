@@ -20,9 +20,11 @@ from ..serve.requests import (
     MAX_SEED,
     MAX_STEP_MINUTES,
     MIN_INTENSITY,
+    RADAR_EXAMPLES,
     UPLOAD_NO_LINK,
     Backend,
     radar_example_titles,
+    radar_thumbnail,
 )
 from .panels import (
     answered,
@@ -41,6 +43,7 @@ from .panels import (
 RETURNS = """
 notes (markdown); None (radar animations are GIFs, which keep the colour scale exact)
 the animation as a GIF (input, then each method beside the truth); the lead-time grid (PNG)
+the same grid one row per lead time, to fit a phone (PNG)
 the mean skill scores per method (CSI, POD, FAR, frequency bias, FSS, MSE, correlation; best in bold); CSI by lead time
 downloads: forecast_comparison.gif (the side-by-side animation), the ConvLSTM forecast (mm/h) as .npy and GIF
 the verdict in plain words (markdown): which forecast places rain best, which raises fewest false alarms, how far ahead
@@ -137,8 +140,9 @@ def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
         with gr.Row(elem_id="radar-layout"):
             with gr.Column(scale=1, min_width=300, elem_id="radar-controls"):
                 gr.Markdown("**Real radar, one click:**")
-                example_buttons = {title: gr.Button(f"▶ {title}", size="sm", variant="secondary")
-                                   for title in examples}
+                example_buttons = {title: gr.Button(f"▶ {title}", icon=str(radar_thumbnail(path)), size="sm",
+                                                    variant="secondary", elem_classes="example")
+                                   for title, path in zip(examples, RADAR_EXAMPLES, strict=True)}
                 with gr.Tabs() as sources:
                     with gr.Tab("Composites", id="composites"):
                         gr.Markdown(f"Upload {limits.COMPOSITES_SUPPORTED}: at least two frames 5–15 minutes "

@@ -20,6 +20,7 @@ from .panels import (
     answered,
     copy_on_click,
     error_box,
+    example_buttons,
     forecast_panel,
     keeping_the_page,
     returning,
@@ -35,6 +36,7 @@ from .panels import (
 RETURNS = """
 notes (markdown); the animation (WebM: input, then each method beside the truth), or None
 the animation as a GIF where no WebM encoder works (else None); the lead-time grid (PNG)
+the same grid one row per lead time, to fit a phone (PNG)
 the mean scores per method (MSE/frame, SSIM; best in bold); MSE/frame by lead time
 downloads: forecast_comparison.gif (the side-by-side animation, to share), the ConvLSTM forecast as .npy and GIF
 the verdict in plain words (markdown): which forecast is closest, which looks most like the truth, how far ahead
@@ -180,9 +182,10 @@ def video_tab(backend: Backend, gpu: Callable, *, hub_only: bool, mcp: bool) -> 
                                                   elem_id="horizon")
                         mnist_button = gr.Button("Forecast", variant="primary")
                         mnist_error = error_box()
-                        mnist_examples = gr.Examples([[2015, 2, 10], [7, 1, 10], [1506, 3, 10], [42, 2, 20]],
-                                                     inputs=[seed, digits, mnist_horizon],
-                                                     label="Examples (click to run)", api_visibility="private")
+                        mnist_examples = example_buttons({
+                            (s, d, h): (f"Seed {s}, {d} digit{'s' * (d > 1)}" + (f", {h} ahead" if h != 10 else ""),
+                                        requests.moving_mnist_thumbnail(s, d))
+                            for s, d, h in requests.MOVING_MNIST_EXAMPLES})
                     with gr.Tab("Your sequence"):
                         gr.Markdown(f"Upload {limits.SUPPORTED}. The first *context* frames are the input; the "
                                     "frames after them are the ground truth the forecasts are scored against.")
@@ -192,11 +195,8 @@ def video_tab(backend: Backend, gpu: Callable, *, hub_only: bool, mcp: bool) -> 
                         upload_horizon = gr.Slider(1, MAX_HORIZON, value=mnist.HORIZON, step=1, label="Horizon")
                         upload_button = gr.Button("Forecast", variant="primary")
                         upload_error = error_box()
-                        example_files = [[[str(p)], 10, 10] for p in sorted(requests.EXAMPLES.glob("*"))
-                                         if p.is_file()]
-                        upload_examples = gr.Examples(example_files, inputs=[upload, context, upload_horizon],
-                                                      label="Example files (click to run)",
-                                                      api_visibility="private")
+                        upload_examples = example_buttons({path: (path.name, requests.upload_thumbnail(path))
+                                                           for path in requests.upload_examples()})
                 with gr.Accordion("Model details, or load another model", open=False, elem_id="model-panel"):
                     model_summary = gr.Markdown()
                     source = gr.Textbox(label="Hub repo id" if hub_only else "Hub repo id or folder",
@@ -221,11 +221,17 @@ def video_tab(backend: Backend, gpu: Callable, *, hub_only: bool, mcp: bool) -> 
         *shown_on_page(values), share_text(*inputs[:4]), "", told(None)], len(shown) + 1)
     upload_shown = keeping_the_page(forecast_upload, lambda values, inputs: [
         *shown_on_page(values), *(requests.UPLOAD_NO_LINK,) * 2, told(None)], len(shown) + 1)
+    # An example puts its values into the controls, then runs as their button does.
+    mnist_clicks = [button.click(lambda e=example: list(e), None, [seed, digits, mnist_horizon],
+                                 api_visibility="private").then for example, button in mnist_examples.items()]
+    upload_clicks = [button.click(lambda p=path: [[str(p)], mnist.CONTEXT, mnist.HORIZON], None,
+                                  [upload, context, upload_horizon], api_visibility="private").then
+                     for path, button in upload_examples.items()]
     for event, fn, inputs, errors in (
-        (mnist_button.click, mnist_shown, mnist_inputs, [upload_error, mnist_error]),
-        (mnist_examples.load_input_event.then, mnist_shown, mnist_inputs, [upload_error, mnist_error]),
-        (upload_button.click, upload_shown, upload_inputs, [mnist_error, upload_error]),
-        (upload_examples.load_input_event.then, upload_shown, upload_inputs, [mnist_error, upload_error]),
+        *((click, mnist_shown, mnist_inputs, [upload_error, mnist_error]) for click in [mnist_button.click,
+                                                                                      *mnist_clicks]),
+        *((click, upload_shown, upload_inputs, [mnist_error, upload_error]) for click in [upload_button.click,
+                                                                                        *upload_clicks]),
     ):
         event(fn, inputs, [*shown, *errors], api_visibility="private", concurrency_id=CONCURRENCY_ID)
     # A new seed is a new forecast: the controls never disagree with the picture and its link.

@@ -25,9 +25,9 @@ from gradio_client.exceptions import AppError  # noqa: E402
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = range(7861, 7870)
-NOTES, VIDEO, GIF, GRID, SCORES, PLOT, DOWNLOADS = range(7)  # the outputs of every forecast endpoint
-VERDICT = 7
-DIAGRAM, LOCATOR = 8, 9  # and of the radar ones
+NOTES, VIDEO, GIF, GRID, NARROW_GRID, SCORES, PLOT, DOWNLOADS = range(8)  # the outputs of every forecast endpoint
+VERDICT = 8
+DIAGRAM, LOCATOR = 9, 10  # and of the radar ones
 VIDEO_METHODS = ("ConvLSTM", "ConvLSTM+advection", "optical flow", "persistence")  # the video tabs
 ONE_MODEL = ("ConvLSTM", "optical flow", "persistence")  # the radar tab; a session on the advection model
 

@@ -22,7 +22,7 @@ ARTIFACTS = ROOT / "artifacts"
 WAIT_MS = 90_000  # a loaded 2-core CPU can take a while for the first forecast
 LAPTOP = {"width": 1400, "height": 900}
 PHONE = {"width": 390, "height": 844}
-MIN_CELL_PX = 48  # the grid's frames (64 px) as shown on a phone, in CSS pixels, at least
+MIN_CELL_PX = 48  # the grid's frames (64 px) as shown on any screen, in CSS pixels, at least
 
 
 def _unavailable(reason: str):
@@ -84,11 +84,26 @@ def grid_source(page, panel: str = "video") -> str | None:
 
 
 def wait_for_new_grid(page, previous: str | None, panel: str = "video") -> str:
+    """Until the page shows a new forecast's grid, wide or narrow (whichever the screen shows), loaded. Returns the
+    wide one's address, which is new with every forecast."""
     page.wait_for_function(
-        "([panel, prev]) => { const img = document.querySelector(`#${panel}-grid img`);"
-        " return img && img.complete && img.naturalWidth > 0 && img.getAttribute('src') !== prev; }",
+        "([panel, prev]) => { const wide = document.querySelector(`#${panel}-grid img`);"
+        " const shown = [...document.querySelectorAll(`#${panel}-grid img, #${panel}-narrow-grid img`)]"
+        "   .find(img => img.offsetParent !== null);"
+        " return wide && wide.getAttribute('src') !== prev && shown && shown.complete && shown.naturalWidth > 0; }",
         arg=[panel, previous], timeout=WAIT_MS)
     return grid_source(page, panel)
+
+
+def grid_shown(page, panel: str = "video") -> dict:
+    """Which grid the page shows, its size on screen and in the picture, and its box's."""
+    return page.evaluate("""(panel) => {
+        const shown = [...document.querySelectorAll(`#${panel}-grid img, #${panel}-narrow-grid img`)]
+            .filter(img => img.offsetParent !== null);
+        const img = shown[0], box = img.closest('.block').getBoundingClientRect();
+        return {count: shown.length, narrow: img.closest(`#${panel}-narrow-grid`) !== null,
+                width: img.getBoundingClientRect().width, natural: img.naturalWidth, right: box.right,
+                scrolls: img.closest('.block').scrollWidth > img.closest('.block').clientWidth + 1}; }""", panel)
 
 
 def shown_forecast(page) -> dict:
@@ -132,7 +147,7 @@ def copy_link(page) -> str:
 
 def api_scores(app, tmp_path, seed: int, digits: int, horizon: int) -> list[list[str]]:
     result = app.client(tmp_path).predict(seed, digits, horizon, api_name="/forecast_moving_mnist")
-    return result[4]["metadata"]["display_value"]  # as the page formats them: "77.3", "0.188"
+    return result[5]["metadata"]["display_value"]  # as the page formats them: "77.3", "0.188"
 
 
 def test_first_view_shows_a_finished_forecast_above_the_fold(browser, app):
@@ -149,6 +164,8 @@ def test_first_view_shows_a_finished_forecast_above_the_fold(browser, app):
     assert page.get_by_role("tablist").first.get_by_role("tab").all_inner_texts() == ["Video frames",
                                                                                       "Radar nowcast"]
     assert not page.get_by_text("Network:").first.is_visible()  # its details are folded away
+    grid = grid_shown(page)
+    assert grid["count"] == 1 and not grid["narrow"] and grid["width"] == grid["natural"], grid  # pixel for pixel
     page.wait_for_timeout(1500)  # let the video show a frame
     page.screenshot(path=str(ARTIFACTS / "browser_first_view.png"))
     page.context.close()
@@ -210,25 +227,41 @@ def test_phone_shows_the_forecast_readably(browser, app):
     page.screenshot(path=str(ARTIFACTS / "browser_phone.png"))
     page.screenshot(path=str(ARTIFACTS / "browser_phone_full.png"), full_page=True)
     sizes = page.evaluate("""() => {
-        const grid = document.querySelector('#video-grid img');
         const player = document.querySelector('#video-animation video, #video-animation-gif img');
-        return {grid: grid.getBoundingClientRect().width, gridNatural: grid.naturalWidth,
-                player: player.getBoundingClientRect().width, playerRight: player.getBoundingClientRect().right,
+        return {player: player.getBoundingClientRect().width, playerRight: player.getBoundingClientRect().right,
                 playerNatural: player.videoWidth || player.naturalWidth,
                 page: document.documentElement.scrollWidth,
                 scores: document.querySelector('#video-scores').getBoundingClientRect().right}; }""")
-    cell = 64 * sizes["grid"] / sizes["gridNatural"]  # a frame of the grid (64 px in the picture), as shown
-    assert cell >= MIN_CELL_PX, sizes
+    grid = grid_shown(page)
+    assert grid["count"] == 1 and grid["narrow"] and not grid["scrolls"], grid  # one row per lead time, no scrolling
+    assert grid["right"] <= PHONE["width"] and 64 * grid["width"] / grid["natural"] >= MIN_CELL_PX, grid
     assert sizes["playerRight"] <= PHONE["width"], sizes  # the whole animation, the truth last, on screen...
     assert sizes["player"] >= 0.6 * sizes["playerNatural"], sizes  # ...its labels still legible
     assert sizes["page"] <= PHONE["width"] and sizes["scores"] <= PHONE["width"], sizes  # only they scroll
     cut = page.evaluate("""() => [...document.querySelectorAll('#video-scores *')]
         .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.className)""")
     assert not cut, cut  # the scores table fits the phone: every column, every method's whole name
+    legend = page.locator("#video-plot .caption")  # the plot's line colours, named in words that wrap
+    assert legend.inner_text() == ("Lines: blue: ConvLSTM, orange: ConvLSTM+advection, red: optical flow, "
+                                   "gray: persistence") and box(page, "#video-plot .caption")["width"] <= PHONE["width"]
+    names = page.evaluate("""() => [...document.querySelectorAll('#video-downloads .filename')]
+        .map(cell => [cell.innerText.replace(/\\s+/g, ''), cell.scrollWidth <= cell.clientWidth + 1])""")
+    assert names == [[name, True] for name in ("forecast_comparison.gif", "convlstm_forecast.npy",
+                                               "convlstm_forecast.gif")], names  # whole names, none cut
+    assert page.locator("#video-downloads .label-clear-button").filter(visible=True).count() == 0
     page.locator("#video-to-controls a").click()  # the controls, a few screens down, one tap away
     page.wait_for_function("() => { const r = document.querySelector('#seed').getBoundingClientRect();"
                            " return r.top >= 0 && r.bottom <= window.innerHeight; }", timeout=WAIT_MS)
     page.context.close()
+
+
+def test_a_small_laptop_shrinks_the_wide_grid_a_little_a_tablet_shows_the_narrow_one(browser, app):
+    for width, narrow in ((1100, False), (1000, True)):
+        page = open_page(browser, app.url, {"width": width, "height": 800})
+        grid = grid_shown(page)
+        assert grid["count"] == 1 and grid["narrow"] == narrow and not grid["scrolls"], (width, grid)
+        assert 64 * grid["width"] / grid["natural"] >= MIN_CELL_PX, (width, grid)  # frames and labels legible
+        page.context.close()
 
 
 def test_phone_fits_the_radar_animation_to_the_screen(browser, app):
@@ -248,6 +281,10 @@ def test_phone_fits_the_radar_animation_to_the_screen(browser, app):
     assert sizes["natural"] > PHONE["width"], sizes  # three 200-px windows: wider than the phone...
     assert 0 <= sizes["left"] and sizes["right"] <= PHONE["width"], sizes  # ...fitted to it
     assert sizes["page"] <= PHONE["width"], sizes
+    page.locator("#radar-narrow-grid").scroll_into_view_if_needed()
+    grid = grid_shown(page, "radar")  # lead times down, the colour legend folded: the phone's width
+    assert grid["narrow"] and not grid["scrolls"] and grid["right"] <= PHONE["width"], grid
+    assert grid["width"] == grid["natural"], grid  # pixel for pixel
     page.screenshot(path=str(ARTIFACTS / "browser_phone_radar.png"))
     page.context.close()
 
@@ -305,8 +342,12 @@ def test_upload_forecast(page, tmp_path):
 def test_example_runs_on_click(page):
     before = grid_source(page)
     page.get_by_role("tab", name="Your sequence").click()
-    page.get_by_text("moving_mnist_3digits.mp4").first.click()
+    example = page.get_by_role("button", name="moving_mnist_3digits.mp4")
+    example.locator("img").wait_for()  # shown by its picture, the last input frame
+    assert example.locator("img").evaluate("img => img.complete && img.naturalWidth") == 64
+    example.click()
     wait_for_new_grid(page, before)
+    assert page.locator("#upload a[download='moving_mnist_3digits.mp4']").first.is_visible()  # the file it ran
 
 
 def error_shown(page, panel: str):
@@ -356,7 +397,8 @@ def test_a_foreign_upload_is_forecast_with_a_warning_first(page, tmp_path):
 def open_radar_tab(page) -> str:
     """The radar tab, as it opens: the first real example already forecast. Returns its grid's address."""
     page.get_by_role("tab", name="Radar nowcast").click()
-    page.locator("#radar-grid").scroll_into_view_if_needed()  # on a phone it is far below: loaded lazily
+    page.locator("#radar-grid, #radar-narrow-grid").filter(visible=True).first.scroll_into_view_if_needed()
+    # (on a phone it is far below: loaded lazily)
     return wait_for_new_grid(page, None, "radar")
 
 

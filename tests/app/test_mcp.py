@@ -58,6 +58,6 @@ def test_an_assistant_calls_a_forecast(app, tmp_path):
     assert listed == TOOLS and not result.isError
     text = "\n".join(part.text for part in result.content if part.type == "text")
     expected = app.client(tmp_path).predict(*arguments.values(), api_name="/forecast_moving_mnist")
-    for row in expected[4]["metadata"]["display_value"]:  # the same scores as the API's, for the same inputs
+    for row in expected[5]["metadata"]["display_value"]:  # the same scores as the API's, for the same inputs
         assert str(row) in text
     assert "forecast_comparison.gif" in text and "frames_by_lead_time.png" in text  # the files, by address

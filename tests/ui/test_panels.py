@@ -10,7 +10,7 @@ from convlstm import EncoderForecaster
 from convlstm.scoring.compare import compare
 from convlstm.serve.pictures import render
 from convlstm.serve.requests import Shown, moving_mnist_sequence
-from convlstm.ui.panels import answered, keeping_the_page, show, shown_on_page
+from convlstm.ui.panels import COLOURS, answered, keeping_the_page, named_colours, show, shown_on_page
 
 
 def answer(tmp_path) -> Shown:
@@ -21,11 +21,12 @@ def answer(tmp_path) -> Shown:
 
 def test_a_forecast_fills_its_panel_in_order(tmp_path):
     shown = answer(tmp_path)
-    notes, video, gif, grid, scores, plot, downloads, said = show(shown, ("From the caller.",))
+    notes, video, gif, grid, narrow_grid, scores, plot, downloads, said = show(shown, ("From the caller.",))
     assert said.startswith("**In plain words:**")
     assert notes.startswith("- From the caller.")  # the caller's notes before the comparison's own
     assert (video is None) != (gif is None)  # one player: WebM, or the GIF where no encoder works
-    assert grid == str(shown.files.grid) and downloads == [str(p) for p in shown.files.downloads]
+    assert (grid, narrow_grid) == (str(shown.files.grid), str(shown.files.narrow_grid))
+    assert downloads == [str(p) for p in shown.files.downloads]
     table = scores.data
     assert list(table.columns) == ["method", "MSE/frame ↓", "SSIM ↑"]
     assert list(table["method"]) == ["ConvLSTM", "optical flow", "persistence"]
@@ -38,9 +39,19 @@ def test_a_forecast_fills_its_panel_in_order(tmp_path):
 
 def test_the_page_shows_the_player_that_fits_the_animation(tmp_path):
     values = show(answer(tmp_path))
-    notes, video, gif, *rest = shown_on_page(values)
+    notes, video, gif, grid, narrow_grid, scores, plot, *rest = shown_on_page(values)
     assert video.visible == (values[2] is None) and gif.visible == (values[2] is not None)
-    assert rest == list(values[3:])
+    assert [grid, narrow_grid, scores] == list(values[3:6]) and rest == list(values[7:])
+    # The plot's legend in words, which wraps on a phone: the methods in their colours.
+    assert [row[:2] for row in plot.value["data"]] == values[6].values[:, :2].tolist()  # every method, every lead
+    assert plot.caption == "Lines: blue: ConvLSTM, red: optical flow, gray: persistence"
+    assert plot.color_map == {"ConvLSTM": COLOURS["blue"], "optical flow": COLOURS["red"],
+                              "persistence": COLOURS["gray"]}
+
+
+def test_methods_without_a_colour_of_their_own_take_the_free_ones():
+    plot = pd.DataFrame({"lead time": [1, 1, 1], "method": ["ConvLSTM", "second", "third"], "MSE/frame": [1, 2, 3]})
+    assert named_colours(plot).caption == "Lines: blue: ConvLSTM, orange: second, red: third"
 
 
 def test_rain_also_fills_the_diagram_the_locator_and_the_place(tmp_path):
@@ -64,10 +75,10 @@ def test_bad_input_keeps_the_page_and_says_why_while_the_endpoint_raises(tmp_pat
 
     with pytest.raises(gr.Error, match="The seed must be 0 or more."):  # the API's answer
         endpoint(-1, progress=lambda *a, **k: None)
-    event = keeping_the_page(endpoint, lambda values, inputs: list(values), kept=8)
+    event = keeping_the_page(endpoint, lambda values, inputs: list(values), kept=9)
     *kept, error = event(-1, lambda *a, **k: None)  # the page's
-    assert all(isinstance(value, type(gr.skip())) for value in kept) and len(kept) == 8
+    assert all(isinstance(value, type(gr.skip())) for value in kept) and len(kept) == 9
     assert error.visible and "The seed must be 0 or more." in error.value
     *shown, error = event(3, lambda *a, **k: None)
-    assert len(shown) == 8 and shown[3].endswith(".png") and not error.visible  # the next forecast hides it
+    assert len(shown) == 9 and shown[3].endswith(".png") and not error.visible  # the next forecast hides it
     assert "progress" in inspect.signature(event).parameters  # gradio still finds the progress bar

@@ -21,7 +21,7 @@ def test_the_tab_serves_its_forecasts_and_loads_nothing_to_be_built():
     assert endpoints["load_model"].api_visibility == "public"
     assert backend.models.default is None  # no model loaded while the page is built
     # the model's summary and line, the settings, the pending link, the controls, the panel, the link (kept, shown)
-    assert len(tab.shown_on_load) == 2 + 2 + 1 + 3 + 8 + 2
+    assert len(tab.shown_on_load) == 2 + 2 + 1 + 3 + 9 + 2
 
 
 def test_an_mcp_server_keeps_loading_a_model_out_of_its_tools():
