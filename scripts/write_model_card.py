@@ -4,8 +4,8 @@
     python -m convlstm.evaluate --model runs/mnist/best            # writes runs/mnist/best/evaluation.json
     python -m scripts.write_model_card runs/mnist/best             # writes README.md and predictions.png there
 
-Reads config.json, training.json (the run's config and summary, as train.py writes it) and
-evaluation.json (as evaluate writes it), optionally evaluation_3digits.json; renders
+Reads config.json, training.json (the run's config and summary, as the train command writes it:
+convlstm.commands.run_record) and evaluation.json (as evaluate writes it), optionally evaluation_3digits.json; renders
 predictions.png from the fixed test set. Every figure in the card comes from those files.
 """
 
@@ -131,7 +131,7 @@ def _arithmetic(evaluation: dict) -> str:
 
 
 def _runs(training: dict) -> list[str]:
-    """One line per training run behind the checkpoint, oldest first (train.py records the runs a
+    """One line per training run behind the checkpoint, oldest first (the train command records the runs a
     continued checkpoint started from under "earlier_runs"), then the total where there were several."""
     runs = [*training.get("earlier_runs", []), training]
     lines = []
