@@ -1,0 +1,74 @@
+"""Scores of Moving MNIST forecasters that keep digits sharp, on the fixed test set.
+
+    python benchmarks/bench_sharp_digits.py --n 300 --methods tracking,optical-flow
+    python benchmarks/bench_sharp_digits.py --n 3000 --digits 3 --methods tracking --model checkpoints/...
+
+Prints (and with --out writes as JSON) MSE/frame, SSIM and OpenSTL's SSIM, mean and per lead time,
+and each method's forecast time per sequence (CPU, one thread: the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from convlstm.commands.evaluate import score
+from convlstm.data.mnist import CONTEXT, HORIZON, evaluation_set
+from convlstm.scoring import baselines, tracking
+
+
+def methods(model_paths: list[str]):
+    """Method name → forecast function (N, T, H, W) → (N, horizon, H, W)."""
+    found = {
+        "tracking": lambda c: tracking.forecast_objects(c, HORIZON),
+        "tracking-auto-count": lambda c: tracking.forecast_objects(c, HORIZON, num_objects=None),
+        "optical-flow": lambda c: np.stack([baselines.optical_flow(s, HORIZON) for s in c]),
+        "empty": lambda c: np.zeros((len(c), HORIZON, *c.shape[-2:]), np.float32),
+    }
+    for path in model_paths:
+        from convlstm.core.checkpoint import load_model
+        from convlstm.core.inference import forecast
+        model = load_model(path, device="cpu")
+        found[Path(path).name] = lambda c, m=model: forecast(m, c, HORIZON, precision="fp32")
+    return found
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--n", type=int, default=300)
+    p.add_argument("--digits", type=int, default=2)
+    p.add_argument("--methods", default="tracking,optical-flow")
+    p.add_argument("--model", action="append", default=[], help="a checkpoint folder, scored under its name")
+    p.add_argument("--out", default=None)
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    sequences = evaluation_set("test", n=args.n, num_digits=args.digits)
+    context, truth = sequences[:, :CONTEXT], sequences[:, CONTEXT:CONTEXT + HORIZON]
+    available = methods(args.model)
+    names = args.methods.split(",") + [Path(m).name for m in args.model]
+    results = {"sequences": args.n, "digits": args.digits, "threads": torch.get_num_threads(),
+               "torch": torch.__version__, "methods": {}}
+    for name in names:
+        begin = time.perf_counter()
+        predicted = available[name](context)
+        seconds = time.perf_counter() - begin
+        s = score(predicted, truth)
+        s["seconds_per_sequence"] = seconds / args.n
+        results["methods"][name] = s
+        m = s["mean"]
+        print(f"{name:28s} MSE {m['mse']:6.1f}  SSIM {m['ssim']:.3f}  OpenSTL SSIM {m['ssim_openstl']:.3f}  "
+              f"{1000 * seconds / args.n:.1f} ms/seq", flush=True)
+        print("   MSE by lead ", " ".join(f"{v:5.0f}" for v in s["per_lead"]["mse"]))
+        print("   SSIM by lead", " ".join(f"{v:.3f}" for v in s["per_lead"]["ssim"]), flush=True)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
