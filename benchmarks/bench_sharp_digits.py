@@ -19,14 +19,15 @@ import torch
 
 from convlstm.commands.evaluate import score
 from convlstm.data.mnist import CONTEXT, HORIZON, evaluation_set
-from convlstm.scoring import baselines, tracking
+from convlstm.core import objects
+from convlstm.scoring import baselines
 
 
 def methods(model_paths: list[str]):
     """Method name → forecast function (N, T, H, W) → (N, horizon, H, W)."""
     found = {
-        "tracking": lambda c: tracking.forecast_objects(c, HORIZON),
-        "tracking-auto-count": lambda c: tracking.forecast_objects(c, HORIZON, num_objects=None),
+        "tracking": lambda c: objects.forecast_objects(c, HORIZON),
+        "tracking-auto-count": lambda c: objects.forecast_objects(c, HORIZON, num_objects=None),
         "optical-flow": lambda c: np.stack([baselines.optical_flow(s, HORIZON) for s in c]),
         "empty": lambda c: np.zeros((len(c), HORIZON, *c.shape[-2:]), np.float32),
     }
