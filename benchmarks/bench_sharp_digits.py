@@ -39,12 +39,34 @@ def methods(model_paths: list[str]):
     return found
 
 
+def latency(model_paths: list[str], context: np.ndarray) -> dict:
+    """Median and mean milliseconds of convlstm.forecast on one sequence at a time, per model and precision."""
+    from convlstm.core.checkpoint import load_model
+    from convlstm.core.inference import forecast
+    out = {}
+    for path in model_paths:
+        model = load_model(path, device="cpu")
+        for precision in ("fp32", "auto"):
+            forecast(model, context[0], HORIZON, precision=precision)  # warm-up
+            times = []
+            for sequence in context:
+                begin = time.perf_counter()
+                forecast(model, sequence, HORIZON, precision=precision)
+                times.append(1000 * (time.perf_counter() - begin))
+            out[f"{Path(path).name} {precision}"] = {"median": float(np.median(times)), "mean": float(np.mean(times))}
+            print(f"latency {Path(path).name:28s} {precision:5s} median {np.median(times):6.1f} ms  "
+                  f"mean {np.mean(times):6.1f} ms", flush=True)
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=300)
     p.add_argument("--digits", type=int, default=2)
     p.add_argument("--methods", default="tracking,optical-flow")
     p.add_argument("--model", action="append", default=[], help="a checkpoint folder, scored under its name")
+    p.add_argument("--latency", type=int, default=0,
+                   help="also time each --model's forecast of one sequence (batch 1) on this many sequences")
     p.add_argument("--out", default=None)
     args = p.parse_args()
     torch.set_num_threads(1)
@@ -66,6 +88,8 @@ def main() -> None:
               f"{1000 * seconds / args.n:.1f} ms/seq", flush=True)
         print("   MSE by lead ", " ".join(f"{v:5.0f}" for v in s["per_lead"]["mse"]))
         print("   SSIM by lead", " ".join(f"{v:.3f}" for v in s["per_lead"]["ssim"]), flush=True)
+    if args.latency:
+        results["latency_ms"] = latency(args.model, context[:args.latency])
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(results, indent=2))

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 PATCH = 28  # MNIST's digit field
 CENTRE = 14.0  # where MNIST puts a digit's centre of mass in its field
+MAX_RECENTRE = 2  # px: a larger shift of the gathered patch means another digit hid in it, not a cut template
 REACH = 6  # px a digit can move in one frame along an axis: the top speed 5, plus rounding
 INK = 0.02  # gray level above which a pixel counts as ink
 SMALL_BLOB = 12  # px: blobs smaller than this are broken-off strokes, merged into the nearest digit
@@ -167,11 +168,23 @@ def _follow_template(frames: np.ndarray, best: int, mask: np.ndarray) -> tuple[n
     top, left = rows.min(), cols.min()
     template = np.where(mask, frames[best], 0)[top:rows.max() + 1, left:cols.max() + 1]
     where = _follow(frames, template, best, np.array([top, left]))  # (T, 2) template corner per frame
-    weights = template.astype(np.float64)
-    centre = np.array([(weights.sum(1) * np.arange(template.shape[0])).sum(),
-                       (weights.sum(0) * np.arange(template.shape[1])).sum()]) / weights.sum()
+    centre = _centre_of_mass(template)
     corners = where + np.round(centre - CENTRE).astype(int)  # the 28×28 field's corner per frame
-    return _appearance(frames, corners), corners
+    patch = _appearance(frames, corners)
+    # A template cut from a digit partly hidden has its centre of mass off; the patch gathered over all
+    # frames is the whole digit, so its centre of mass places the field once more.
+    if patch.sum() > 0:
+        shift = np.round(_centre_of_mass(patch) - CENTRE).astype(int)
+        if shift.any() and np.abs(shift).max() <= MAX_RECENTRE:
+            corners = corners + shift
+            patch = _appearance(frames, corners)
+    return patch, corners
+
+
+def _centre_of_mass(image: np.ndarray) -> np.ndarray:
+    weights = image.astype(np.float64)
+    rows, cols = np.arange(image.shape[0]), np.arange(image.shape[1])
+    return np.array([(weights.sum(1) * rows).sum(), (weights.sum(0) * cols).sum()]) / weights.sum()
 
 
 def _separation(masks: list[np.ndarray]) -> float:
