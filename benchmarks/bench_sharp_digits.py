@@ -20,6 +20,8 @@ import torch
 from convlstm.commands.evaluate import score
 from convlstm.data.mnist import CONTEXT, HORIZON, evaluation_set
 from convlstm.core import objects
+from convlstm.core.checkpoint import load_model
+from convlstm.core.inference import forecast
 from convlstm.scoring import baselines
 
 
@@ -31,31 +33,42 @@ def methods(model_paths: list[str]):
         "optical-flow": lambda c: np.stack([baselines.optical_flow(s, HORIZON) for s in c]),
         "empty": lambda c: np.zeros((len(c), HORIZON, *c.shape[-2:]), np.float32),
     }
-    for path in model_paths:
-        from convlstm.core.checkpoint import load_model
-        from convlstm.core.inference import forecast
-        model = load_model(path, device="cpu")
-        found[Path(path).name] = lambda c, m=model: forecast(m, c, HORIZON, precision="fp32")
+    for spec in model_paths:
+        found[model_name(spec)] = lambda c, m=loaded(spec): forecast(m, c, HORIZON, precision="fp32")
     return found
 
 
+def loaded(spec: str):
+    """A checkpoint folder, optionally ":blobs-first" or ":learned" to set an objects model's segmentation."""
+    path, _, segmentation = spec.partition(":")
+    model = load_model(path, device="cpu")
+    if segmentation:
+        model.segmentation = segmentation
+    return model
+
+
+def model_name(spec: str) -> str:
+    path, _, segmentation = spec.partition(":")
+    return Path(path).name + (f" ({segmentation})" if segmentation else "")
+
+
 def latency(model_paths: list[str], context: np.ndarray) -> dict:
-    """Median and mean milliseconds of convlstm.forecast on one sequence at a time, per model and precision."""
-    from convlstm.core.checkpoint import load_model
-    from convlstm.core.inference import forecast
+    """Median and mean milliseconds of convlstm.forecast on one sequence at a time (batch 1), per model and
+    precision. The models take turns on each sequence, so a load that comes and goes on a shared machine
+    weighs on all of them alike."""
+    runs = [(model_name(path), loaded(path), precision) for path in model_paths for precision in ("fp32", "auto")]
+    for _, model, precision in runs:
+        forecast(model, context[0], HORIZON, precision=precision)  # warm-up
+    times = {(name, precision): [] for name, _, precision in runs}
+    for sequence in context:
+        for name, model, precision in runs:
+            begin = time.perf_counter()
+            forecast(model, sequence, HORIZON, precision=precision)
+            times[name, precision].append(1000 * (time.perf_counter() - begin))
     out = {}
-    for path in model_paths:
-        model = load_model(path, device="cpu")
-        for precision in ("fp32", "auto"):
-            forecast(model, context[0], HORIZON, precision=precision)  # warm-up
-            times = []
-            for sequence in context:
-                begin = time.perf_counter()
-                forecast(model, sequence, HORIZON, precision=precision)
-                times.append(1000 * (time.perf_counter() - begin))
-            out[f"{Path(path).name} {precision}"] = {"median": float(np.median(times)), "mean": float(np.mean(times))}
-            print(f"latency {Path(path).name:28s} {precision:5s} median {np.median(times):6.1f} ms  "
-                  f"mean {np.mean(times):6.1f} ms", flush=True)
+    for (name, precision), ms in times.items():
+        out[f"{name} {precision}"] = {"median": float(np.median(ms)), "mean": float(np.mean(ms))}
+        print(f"latency {name:28s} {precision:5s} median {np.median(ms):6.1f} ms  mean {np.mean(ms):6.1f} ms", flush=True)
     return out
 
 
@@ -67,25 +80,31 @@ def main() -> None:
     p.add_argument("--model", action="append", default=[], help="a checkpoint folder, scored under its name")
     p.add_argument("--latency", type=int, default=0,
                    help="also time each --model's forecast of one sequence (batch 1) on this many sequences")
+    p.add_argument("--touching", action="store_true",
+                   help="score only the sequences whose digits' ink never comes apart in the context frames")
     p.add_argument("--out", default=None)
     args = p.parse_args()
     torch.set_num_threads(1)
     sequences = evaluation_set("test", n=args.n, num_digits=args.digits)
+    if args.touching:
+        touching = [all(len(objects.blobs(f, None)) < args.digits for f in s[:CONTEXT]) for s in sequences]
+        sequences = sequences[np.array(touching)]
+        print(f"{len(sequences)} of {args.n} sequences never show their digits apart", flush=True)
     context, truth = sequences[:, :CONTEXT], sequences[:, CONTEXT:CONTEXT + HORIZON]
     available = methods(args.model)
-    names = args.methods.split(",") + [Path(m).name for m in args.model]
-    results = {"sequences": args.n, "digits": args.digits, "threads": torch.get_num_threads(),
+    names = [m for m in args.methods.split(",") if m] + [model_name(m) for m in args.model]
+    results = {"sequences": len(sequences), "touching_only": args.touching, "digits": args.digits, "threads": torch.get_num_threads(),
                "torch": torch.__version__, "methods": {}}
     for name in names:
         begin = time.perf_counter()
         predicted = available[name](context)
         seconds = time.perf_counter() - begin
         s = score(predicted, truth)
-        s["seconds_per_sequence"] = seconds / args.n
+        s["seconds_per_sequence"] = seconds / len(context)
         results["methods"][name] = s
         m = s["mean"]
         print(f"{name:28s} MSE {m['mse']:6.1f}  SSIM {m['ssim']:.3f}  OpenSTL SSIM {m['ssim_openstl']:.3f}  "
-              f"{1000 * seconds / args.n:.1f} ms/seq", flush=True)
+              f"{1000 * seconds / len(context):.1f} ms/seq", flush=True)
         print("   MSE by lead ", " ".join(f"{v:5.0f}" for v in s["per_lead"]["mse"]))
         print("   SSIM by lead", " ".join(f"{v:.3f}" for v in s["per_lead"]["ssim"]), flush=True)
     if args.latency:

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 
 PATCH = 28  # MNIST's digit field
 CENTRE = 14.0  # where MNIST puts a digit's centre of mass in its field
-MAX_RECENTRE = 2  # px: a larger shift of the gathered patch means another digit hid in it, not a cut template
+MAX_RECENTRE = 6  # px: the margin searched around a field placed from a cut template
 REACH = 6  # px a digit can move in one frame along an axis: the top speed 5, plus rounding
 INK = 0.02  # gray level above which a pixel counts as ink
 SMALL_BLOB = 12  # px: blobs smaller than this are broken-off strokes, merged into the nearest digit
@@ -170,15 +170,16 @@ def _follow_template(frames: np.ndarray, best: int, mask: np.ndarray) -> tuple[n
     where = _follow(frames, template, best, np.array([top, left]))  # (T, 2) template corner per frame
     centre = _centre_of_mass(template)
     corners = where + np.round(centre - CENTRE).astype(int)  # the 28×28 field's corner per frame
-    patch = _appearance(frames, corners)
-    # A template cut from a digit partly hidden has its centre of mass off; the patch gathered over all
-    # frames is the whole digit, so its centre of mass places the field once more.
-    if patch.sum() > 0:
-        shift = np.round(_centre_of_mass(patch) - CENTRE).astype(int)
-        if shift.any() and np.abs(shift).max() <= MAX_RECENTRE:
+    # A template cut from a digit partly hidden has its centre of mass off, and the field with it; gathered
+    # over all frames, in a window with a margin around the field, the digit comes out whole, and its
+    # centre of mass places the field once more.
+    m = MAX_RECENTRE
+    wide = _appearance(frames, corners - m, PATCH + 2 * m)
+    if wide.sum() > 0:
+        shift = np.round(_centre_of_mass(wide) - CENTRE - m).astype(int)
+        if np.abs(shift).max() <= m:
             corners = corners + shift
-            patch = _appearance(frames, corners)
-    return patch, corners
+    return _appearance(frames, corners), corners
 
 
 def _centre_of_mass(image: np.ndarray) -> np.ndarray:
@@ -227,11 +228,11 @@ def _match(frame: np.ndarray, template: np.ndarray, previous: np.ndarray, guess:
     return np.array([rows.ravel()[best], cols.ravel()[best]])
 
 
-def _appearance(frames: np.ndarray, corners: np.ndarray) -> np.ndarray:
-    """The digit's patch: the pixel-wise minimum of its 28×28 field over the frames (zero outside)."""
-    T, H, W = frames.shape
-    padded = np.pad(frames, ((0, 0), (PATCH, PATCH), (PATCH, PATCH)))
-    patches = np.stack([padded[t, r + PATCH:r + 2 * PATCH, c + PATCH:c + 2 * PATCH] for t, (r, c) in enumerate(corners)])
+def _appearance(frames: np.ndarray, corners: np.ndarray, size: int = PATCH) -> np.ndarray:
+    """The digit's patch: the pixel-wise minimum over the frames of the size × size window at each
+    frame's corner (zero outside the frame)."""
+    padded = np.pad(frames, ((0, 0), (size, size), (size, size)))
+    patches = np.stack([padded[t, r + size:r + 2 * size, c + size:c + 2 * size] for t, (r, c) in enumerate(corners)])
     return patches.min(0)
 
 

@@ -60,7 +60,7 @@ def test_two_digits_apart_are_redrawn_where_they_go():
 
 def test_learned_owners_tell_touching_digits_apart():
     digits = load_digit_bank("test")[:2].astype(np.float32) / 255
-    paths = [folded_corners([10.0, 4.0], [1.5, 2.5], 20), folded_corners([12.0, 12.0], [1.5, 2.2], 20)]
+    paths = [folded_corners([10.0, 4.0], [1.5, 2.5], 20), folded_corners([12.0, 12.0], [1.5, 1.0], 20)]
     frames = sequence(paths, digits)[:10]
     assert all(len(objects.blobs(f, None)) == 1 for f in frames)  # blobs alone can't split them
     owners = np.zeros(frames.shape, np.int64)
