@@ -42,6 +42,8 @@ SMALL_BLOB = 12  # px: blobs smaller than this are broken-off strokes, merged in
 # reach of 0 means up to max_speed), first on a coarse grid, then around the best coarse fit.
 COARSE_TO_FINE = (((0.5, 0.1), (0.0, 0.05)), ((0.1, 0.02), (0.05, 0.005)))
 CENTRE_SEARCH = ((0.5, 0.02), (0.12, 0.004))  # then every fitting path near the best: their mean
+MAX_SPEED = 5.5  # px/frame along an axis that a fitted path may take: the top speed, and some
+PATH_VELOCITY_STEP = 0.1  # px/frame: the velocity grid of whole-path template matching
 
 
 def forecast_objects(frames: np.ndarray, horizon: int, num_objects: int | None = 2,
@@ -167,9 +169,14 @@ def _follow_template(frames: np.ndarray, best: int, mask: np.ndarray) -> tuple[n
     rows, cols = np.nonzero(mask)
     top, left = rows.min(), cols.min()
     template = np.where(mask, frames[best], 0)[top:rows.max() + 1, left:cols.max() + 1]
+    offset = np.round(_centre_of_mass(template) - CENTRE).astype(int)  # template corner → field corner
     where = _follow(frames, template, best, np.array([top, left]))  # (T, 2) template corner per frame
-    centre = _centre_of_mass(template)
-    corners = where + np.round(centre - CENTRE).astype(int)  # the 28×28 field's corner per frame
+    astray = not _is_folded_line(where + offset, frames.shape[-1] - PATCH, MAX_RECENTRE)
+    if astray:
+        # Stepping frame to frame went astray (a cut template matched the other digit's ink): match the
+        # template along whole folded-line paths instead, all frames at once.
+        where = _follow_path(frames, template, best, np.array([top, left]), offset)
+    corners = where + offset  # the 28×28 field's corner per frame
     # A template cut from a digit partly hidden has its centre of mass off, and the field with it; gathered
     # over all frames, in a window with a margin around the field, the digit comes out whole, and its
     # centre of mass places the field once more.
@@ -179,7 +186,52 @@ def _follow_template(frames: np.ndarray, best: int, mask: np.ndarray) -> tuple[n
         shift = np.round(_centre_of_mass(wide) - CENTRE - m).astype(int)
         if np.abs(shift).max() <= m:
             corners = corners + shift
-    return _appearance(frames, corners), corners
+    patch = _appearance(frames, corners)
+    if astray and patch.sum() > 0:
+        # The path search's velocity grid rounds a pixel off here and there: match the whole digit
+        # gathered along it once more, frame by frame, within a pixel of the path.
+        H, W = frames.shape[-2:]
+        corners = np.clip(corners, 0, [H - PATCH, W - PATCH])
+        corners = np.stack([_match(f, patch, c, c, H - PATCH, W - PATCH, reach=1) for f, c in zip(frames, corners, strict=True)])
+        patch = _appearance(frames, corners)
+    return patch, corners
+
+
+def _is_folded_line(corners: np.ndarray, span: int, slack: int = 0) -> bool:
+    """Whether a path of whole-pixel corners (T, 2) is, along each axis, a straight line folded at the
+    walls and rounded, with the walls where they are or, given ``slack``, up to that many pixels off
+    (the corners may be those of a field placed from a cut template)."""
+    shifts = torch.arange(-slack, slack + 1, dtype=torch.float32)
+    axes = torch.as_tensor(corners, dtype=torch.float32).T  # (2, T)
+    observed = (axes[:, None] + shifts[:, None]).reshape(-1, len(corners))  # (2·S, T): each axis, each shift
+    p, v = observed[:, -1], torch.zeros(len(observed))
+    for (p_reach, p_step), (v_reach, v_step) in COARSE_TO_FINE:
+        p, v = _fit(observed, span, p, _grid(p_reach, p_step), v, _grid(v_reach or MAX_SPEED, v_step))
+    t = torch.arange(len(corners), dtype=torch.float32) - (len(corners) - 1)
+    fits = ((fold(p[:, None] + v[:, None] * t, span) - observed).abs() <= 0.5 + 1e-4).all(1)  # as _fit judges
+    return bool(fits.view(2, -1).any(1).all())
+
+
+def _follow_path(frames: np.ndarray, template: np.ndarray, best: int, corner: np.ndarray,
+                 offset: np.ndarray) -> np.ndarray:
+    """Template corners (T, 2) along the folded-line path through ``corner`` at frame ``best`` whose
+    frames miss the least of the template's ink, over a grid of velocities."""
+    T, H, W = frames.shape
+    h, w = template.shape
+    windows = np.lib.stride_tricks.sliding_window_view(frames, (h, w), axis=(1, 2))  # (T, R, C, h, w)
+    missing = (np.maximum(template - windows, 0) ** 2).sum((-2, -1))  # (T, R, C): ink missing at each corner
+    R, C = missing.shape[1:]
+    span = H - PATCH
+    speeds = torch.arange(-MAX_SPEED, MAX_SPEED + 1e-6, PATH_VELOCITY_STEP)
+    velocity = torch.stack(torch.meshgrid(speeds, speeds, indexing="ij"), -1).reshape(-1, 2)  # (V, 2)
+    t = torch.arange(T, dtype=torch.float32)[:, None, None] - best  # (T, 1, 1)
+    start = torch.as_tensor(corner + offset, dtype=torch.float32)
+    fields = fold(start + velocity * t, span).round().long()  # (T, V, 2)
+    rows = (fields[..., 0] - int(offset[0])).clamp(0, R - 1).numpy()
+    cols = (fields[..., 1] - int(offset[1])).clamp(0, C - 1).numpy()
+    total = missing[np.arange(T)[:, None], rows, cols].sum(0)  # (V,)
+    best_velocity = int(np.argmin(total))
+    return np.stack([rows[:, best_velocity], cols[:, best_velocity]], axis=-1)
 
 
 def _centre_of_mass(image: np.ndarray) -> np.ndarray:
@@ -214,12 +266,12 @@ def _follow(frames: np.ndarray, template: np.ndarray, start: int, corner: np.nda
 
 
 def _match(frame: np.ndarray, template: np.ndarray, previous: np.ndarray, guess: np.ndarray,
-           max_row: int, max_col: int) -> np.ndarray:
-    """The corner within REACH of ``previous`` where the least of the template's ink is missing from
+           max_row: int, max_col: int, reach: int = REACH) -> np.ndarray:
+    """The corner within ``reach`` of ``previous`` where the least of the template's ink is missing from
     the frame (ties: nearest the constant-velocity ``guess``)."""
     h, w = template.shape
-    r0, r1 = max(previous[0] - REACH, 0), min(previous[0] + REACH, max_row)
-    c0, c1 = max(previous[1] - REACH, 0), min(previous[1] + REACH, max_col)
+    r0, r1 = max(previous[0] - reach, 0), min(previous[0] + reach, max_row)
+    c0, c1 = max(previous[1] - reach, 0), min(previous[1] + reach, max_col)
     windows = np.lib.stride_tricks.sliding_window_view(frame[r0:r1 + h, c0:c1 + w], (h, w))  # (R, C, h, w)
     missing = (np.maximum(template - windows, 0) ** 2).sum((-2, -1))  # (R, C)
     rows, cols = np.mgrid[r0:r1 + 1, c0:c1 + 1]
@@ -241,7 +293,7 @@ def fold(x: torch.Tensor, span: float) -> torch.Tensor:
     return span - (span - x.remainder(2 * span)).abs()
 
 
-def extrapolate(corners: np.ndarray, context: int, horizon: int, span: int, max_speed: float = 5.5) -> np.ndarray:
+def extrapolate(corners: np.ndarray, context: int, horizon: int, span: int, max_speed: float = MAX_SPEED) -> np.ndarray:
     """Paths (M, context, 2) of integer corners → (M, horizon, 2) the fitted folded-line path's
     next corners. Per axis the path is x_t = round(fold(p + v (t − T + 1))): the search runs over
     the last free position p within half a pixel of the last corner and the velocity v, coarse
