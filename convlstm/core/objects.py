@@ -132,14 +132,15 @@ def track(frames: np.ndarray, num_objects: int | None, owners: np.ndarray | None
     apart = [t for t in range(T) if len(raw[t]) >= num_objects]
     if not apart and owners is not None:
         return _track_owned(frames, owners)
-    if not apart:  # the digits touch in every frame: one object, the whole ink
+    merged_digits = not apart
+    if merged_digits:  # the digits touch in every frame: one object, the whole ink
         num_objects, apart = 1, [t for t in range(T) if raw[t]]
         if not apart:
             return []
     # The frame where the digits are furthest apart (ties: the latest) gives the templates.
     merged = {t: blobs(frames[t], num_objects, labels=labels[t]) for t in apart}
     best = max(apart, key=lambda t: (_separation(merged[t]), t))
-    return [_follow_template(frames, best, mask) for mask in merged[best][:num_objects]]
+    return [_follow_template(frames, best, mask, cut=merged_digits) for mask in merged[best][:num_objects]]
 
 
 def _track_owned(frames: np.ndarray, owners: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -157,21 +158,23 @@ def _track_owned(frames: np.ndarray, owners: np.ndarray) -> list[tuple[np.ndarra
         return []
     candidates = [t for t in range(len(frames)) if len(present[t]) == count]
     best = max(candidates, key=lambda t: (_separation(present[t]), t))
-    return [_follow_template(frames, best, mask) for mask in present[best]]
+    return [_follow_template(frames, best, mask, cut=True) for mask in present[best]]
 
 
 def _largest(masks: list[np.ndarray]) -> np.ndarray | None:
     return masks[0] if masks and masks[0].sum() >= SMALL_BLOB else None
 
 
-def _follow_template(frames: np.ndarray, best: int, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The object whose ink in frame ``best`` is ``mask``: (patch (28, 28), field corner per frame (T, 2))."""
+def _follow_template(frames: np.ndarray, best: int, mask: np.ndarray, cut: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The object whose ink in frame ``best`` is ``mask``: (patch (28, 28), field corner per frame (T, 2)).
+    ``cut``: the mask may be part of the digit only (learned labels of touching digits), so the path and
+    the field are checked and placed again; a blob apart from the others is the whole digit."""
     rows, cols = np.nonzero(mask)
     top, left = rows.min(), cols.min()
     template = np.where(mask, frames[best], 0)[top:rows.max() + 1, left:cols.max() + 1]
     offset = np.round(_centre_of_mass(template) - CENTRE).astype(int)  # template corner → field corner
     where = _follow(frames, template, best, np.array([top, left]))  # (T, 2) template corner per frame
-    astray = not _is_folded_line(where + offset, frames.shape[-1] - PATCH, MAX_RECENTRE)
+    astray = cut and not _is_folded_line(where + offset, frames.shape[-1] - PATCH, MAX_RECENTRE)
     if astray:
         # Stepping frame to frame went astray (a cut template matched the other digit's ink): match the
         # template along whole folded-line paths instead, all frames at once.
@@ -181,7 +184,7 @@ def _follow_template(frames: np.ndarray, best: int, mask: np.ndarray) -> tuple[n
     # over all frames, in a window with a margin around the field, the digit comes out whole, and its
     # centre of mass places the field once more.
     m = MAX_RECENTRE
-    wide = _appearance(frames, corners - m, PATCH + 2 * m)
+    wide = _appearance(frames, corners - m, PATCH + 2 * m) if cut else np.zeros(1)
     if wide.sum() > 0:
         shift = np.round(_centre_of_mass(wide) - CENTRE - m).astype(int)
         if np.abs(shift).max() <= m:
