@@ -30,6 +30,7 @@ def methods(model_paths: list[str]):
     found = {
         "tracking": lambda c: objects.forecast_objects(c, HORIZON),
         "tracking-auto-count": lambda c: objects.forecast_objects(c, HORIZON, num_objects=None),
+        "tracking-count-more": lambda c: objects.forecast_objects(c, HORIZON, count_more=True),
         "optical-flow": lambda c: np.stack([baselines.optical_flow(s, HORIZON) for s in c]),
         "empty": lambda c: np.zeros((len(c), HORIZON, *c.shape[-2:]), np.float32),
     }

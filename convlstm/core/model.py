@@ -200,8 +200,10 @@ class EncoderForecaster(
             raise ValueError("the objects head draws gray frames (one channel)")
         owners = self.owner_logits(frames).argmax(2) + 1  # (B, T, H, W): 1..K
         gray = frames[:, :, 0].float().cpu().numpy()
+        # Blobs first: more digits than trained on are followed where more digit-sized blobs are seen apart.
+        blobs_first = self.segmentation == "blobs-first"
         drawn = objects.forecast_objects(gray, horizon, self.num_objects, owners=owners.cpu().numpy(),
-                                         blobs_first=self.segmentation == "blobs-first")
+                                         blobs_first=blobs_first, count_more=blobs_first)
         drawn = torch.from_numpy(drawn).to(frames.device, frames.dtype)[:, :, None]
         return torch.logit(drawn, eps=1e-6)
 

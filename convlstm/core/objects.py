@@ -37,6 +37,7 @@ CENTRE = 14.0  # where MNIST puts a digit's centre of mass in its field
 MAX_RECENTRE = 6  # px: the margin searched around a field placed from a cut template
 REACH = 6  # px a digit can move in one frame along an axis: the top speed 5, plus rounding
 INK = 0.02  # gray level above which a pixel counts as ink
+DIGIT_BLOB = 40  # px: a blob this large counts as a digit when counting them
 SMALL_BLOB = 12  # px: blobs smaller than this are broken-off strokes, merged into the nearest digit
 # The path fit's search: (reach, step) of the last position (px), then of the velocity (px/frame; a
 # reach of 0 means up to max_speed), first on a coarse grid, then around the best coarse fit.
@@ -47,13 +48,14 @@ PATH_VELOCITY_STEP = 0.1  # px/frame: the velocity grid of whole-path template m
 
 
 def forecast_objects(frames: np.ndarray, horizon: int, num_objects: int | None = 2,
-                     owners: np.ndarray | None = None, blobs_first: bool = False) -> np.ndarray:
+                     owners: np.ndarray | None = None, blobs_first: bool = False, count_more: bool = False) -> np.ndarray:
     """Forecasts (N, horizon, H, W) of context frames (N, T, H, W) in [0, 1]; ``num_objects``:
     digits per sequence, or None to take the largest number of blobs seen in two context frames.
     ``owners`` (N, T, H, W) ints: which object (1..K, 0 none) each pixel belongs to; with
-    ``blobs_first`` they are used only where no context frame shows the digits' blobs apart."""
+    ``blobs_first`` they are used only where no context frame shows the digits' blobs apart.
+    ``count_more``: follow more than ``num_objects`` where more digit-sized blobs are seen apart."""
     frames = np.asarray(frames, np.float32)
-    tracks = [track(seq, num_objects, None if owners is None else owners[n], blobs_first)
+    tracks = [track(seq, num_objects, None if owners is None else owners[n], blobs_first, count_more)
               for n, seq in enumerate(frames)]  # per sequence: [(patch, corners (T, 2))]
     corners = [c for objects in tracks for _, c in objects]
     futures = extrapolate(np.stack(corners), frames.shape[1], horizon, frames.shape[-1] - PATCH) if corners else []
@@ -117,18 +119,20 @@ def blobs(frame: np.ndarray, count: int | None, ink: np.ndarray | None = None,
 
 
 def track(frames: np.ndarray, num_objects: int | None, owners: np.ndarray | None = None,
-          blobs_first: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
+          blobs_first: bool = False, count_more: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
     """The digits of one sequence (T, H, W): [(patch (28, 28), corner per frame (T, 2) int)].
     ``owners`` (T, H, W) ints, 1..K per object and 0 elsewhere, segment the frames instead of blobs
-    (with ``blobs_first``: only where no frame shows the blobs apart)."""
+    (with ``blobs_first``: only where no frame shows the blobs apart). ``num_objects`` None: as many as
+    digit-sized blobs are seen apart; with ``count_more``, at least ``num_objects``, more if seen."""
     T = len(frames)
     if owners is not None and not blobs_first:
         return _track_owned(frames, owners)
     labels = grown_components(frames > INK)  # (T, H, W), all frames at once
     raw = [blobs(f, None, labels=lab) for f, lab in zip(frames, labels, strict=True)]
-    if num_objects is None:
-        counts = sorted((len(b) for b in raw), reverse=True)
-        num_objects = max(1, counts[1] if T > 1 else counts[0])
+    if num_objects is None or count_more:
+        # Blobs the size of a digit, seen in two frames at least (one could be a stroke broken off).
+        counts = sorted((sum(m.sum() >= DIGIT_BLOB for m in b) for b in raw), reverse=True)
+        num_objects = max(num_objects or 1, counts[1] if T > 1 else counts[0])
     apart = [t for t in range(T) if len(raw[t]) >= num_objects]
     if not apart and owners is not None:
         return _track_owned(frames, owners)
