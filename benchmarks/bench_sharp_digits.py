@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from convlstm.commands.evaluate import score
-from convlstm.data.mnist import CONTEXT, HORIZON, evaluation_set
 from convlstm.core import objects
 from convlstm.core.checkpoint import load_model
 from convlstm.core.inference import forecast
+from convlstm.data.mnist import CONTEXT, HORIZON, evaluation_set
 from convlstm.scoring import baselines
 
 
@@ -35,7 +35,8 @@ def methods(model_paths: list[str]):
         "empty": lambda c: np.zeros((len(c), HORIZON, *c.shape[-2:]), np.float32),
     }
     for spec in model_paths:
-        found[model_name(spec)] = lambda c, m=loaded(spec): forecast(m, c, HORIZON, precision="fp32")
+        model = loaded(spec)
+        found[model_name(spec)] = lambda c, m=model: forecast(m, c, HORIZON, precision="fp32")
     return found
 
 
@@ -69,7 +70,8 @@ def latency(model_paths: list[str], context: np.ndarray) -> dict:
     out = {}
     for (name, precision), ms in times.items():
         out[f"{name} {precision}"] = {"median": float(np.median(ms)), "mean": float(np.mean(ms))}
-        print(f"latency {name:28s} {precision:5s} median {np.median(ms):6.1f} ms  mean {np.mean(ms):6.1f} ms", flush=True)
+        print(f"latency {name:28s} {precision:5s} median {np.median(ms):6.1f} ms  mean {np.mean(ms):6.1f} ms",
+              flush=True)
     return out
 
 
@@ -94,7 +96,8 @@ def main() -> None:
     context, truth = sequences[:, :CONTEXT], sequences[:, CONTEXT:CONTEXT + HORIZON]
     available = methods(args.model)
     names = [m for m in args.methods.split(",") if m] + [model_name(m) for m in args.model]
-    results = {"sequences": len(sequences), "touching_only": args.touching, "digits": args.digits, "threads": torch.get_num_threads(),
+    results = {"sequences": len(sequences), "touching_only": args.touching, "digits": args.digits,
+               "threads": torch.get_num_threads(),
                "torch": torch.__version__, "methods": {}}
     for name in names:
         begin = time.perf_counter()

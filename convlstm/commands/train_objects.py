@@ -49,7 +49,8 @@ def owner_loss(logits: torch.Tensor, owners: torch.Tensor) -> tuple[torch.Tensor
     return losses.min(0).values.mean(), right.gather(0, best[None])[0].mean()
 
 
-def batch_of(n: int, generator: torch.Generator, digits: torch.Tensor, context: int) -> tuple[torch.Tensor, torch.Tensor]:
+def batch_of(n: int, generator: torch.Generator, digits: torch.Tensor,
+             context: int) -> tuple[torch.Tensor, torch.Tensor]:
     frames, owners = mnist.generate(n, generator=generator, digits=digits, frames=context, owners=True)
     return frames[:, :, None], owners
 

@@ -48,7 +48,8 @@ PATH_VELOCITY_STEP = 0.1  # px/frame: the velocity grid of whole-path template m
 
 
 def forecast_objects(frames: np.ndarray, horizon: int, num_objects: int | None = 2,
-                     owners: np.ndarray | None = None, blobs_first: bool = False, count_more: bool = False) -> np.ndarray:
+                     owners: np.ndarray | None = None, blobs_first: bool = False,
+                     count_more: bool = False) -> np.ndarray:
     """Forecasts (N, horizon, H, W) of context frames (N, T, H, W) in [0, 1]; ``num_objects``:
     digits per sequence, or None to take the largest number of blobs seen in two context frames.
     ``owners`` (N, T, H, W) ints: which object (1..K, 0 none) each pixel belongs to; with
@@ -169,7 +170,8 @@ def _largest(masks: list[np.ndarray]) -> np.ndarray | None:
     return masks[0] if masks and masks[0].sum() >= SMALL_BLOB else None
 
 
-def _follow_template(frames: np.ndarray, best: int, mask: np.ndarray, cut: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _follow_template(frames: np.ndarray, best: int, mask: np.ndarray,
+                     cut: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The object whose ink in frame ``best`` is ``mask``: (patch (28, 28), field corner per frame (T, 2)).
     ``cut``: the mask may be part of the digit only (learned labels of touching digits), so the path and
     the field are checked and placed again; a blob apart from the others is the whole digit."""
@@ -199,7 +201,8 @@ def _follow_template(frames: np.ndarray, best: int, mask: np.ndarray, cut: bool 
         # gathered along it once more, frame by frame, within a pixel of the path.
         H, W = frames.shape[-2:]
         corners = np.clip(corners, 0, [H - PATCH, W - PATCH])
-        corners = np.stack([_match(f, patch, c, c, H - PATCH, W - PATCH, reach=1) for f, c in zip(frames, corners, strict=True)])
+        corners = np.stack([_match(f, patch, c, c, H - PATCH, W - PATCH, reach=1)
+                            for f, c in zip(frames, corners, strict=True)])
         patch = _appearance(frames, corners)
     return patch, corners
 
