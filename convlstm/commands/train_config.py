@@ -34,7 +34,7 @@ class TrainConfig:
                           choices=PEEPHOLE_MODES)
     autoregressive: bool = _flag(False, "the forecaster reads its previous prediction (with scheduled sampling)")
     forecast_head: str = _flag("pixels", "the paper's 1×1 convolution to pixels, or moving the last frame along "
-                               "a predicted motion field (convlstm.advection)", choices=FORECAST_HEADS)
+                               "a predicted motion field (convlstm.advection)", choices=FORECAST_HEADS)  # "objects": its own command
     max_speed: float = _flag(4.0, "advection head: the fastest motion it can predict, px per step")
     probability_matching: bool = _flag(False, "forecasts take the last input frame's distribution of values "
                                        "(at inference; recorded in config.json)")
@@ -97,6 +97,9 @@ class TrainConfig:
         self.horizon = self.horizon or default_horizon
         if not 0 <= self.teacher_forcing_start <= 1:
             raise ValueError(f"teacher_forcing_start is a probability, got {self.teacher_forcing_start}")
+        if self.forecast_head == "objects":
+            raise ValueError("the objects head draws its forecast, which no frame loss can train: train its labels "
+                             "with python -m convlstm.commands.train_objects")
         if self.supervise_context and self.forecast_head != "pixels":
             raise ValueError("--supervise-context predicts context frames through the pixel head; the advection "
                              "head moves the last context frame, which the encoder has not read at those steps")
