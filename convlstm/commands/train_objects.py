@@ -99,12 +99,16 @@ def main(argv: list[str] | None = None) -> None:
         model.train()
         return {"val_loss": round(float(loss), 4), "val_ink_accuracy": round(float(right), 4)}
 
+    # Each continuation is one entry of "runs": its learning rate and where it started and ended.
+    record.setdefault("runs", [])
+    this_run = {"lr": args.lr, "batch_size": args.batch_size, "threads": args.threads, "torch": torch.__version__,
+                "from_step": record["steps"], "from_minutes": record["minutes"]}
+    record["runs"].append(this_run)
+
     def save() -> None:
+        this_run |= {"to_step": record["steps"], "to_minutes": record["minutes"]}
         model.save_pretrained(out)
-        (out / "training.json").write_text(json.dumps(record | {"parameters": model.num_parameters(),
-                                                                "threads": args.threads, "torch": torch.__version__,
-                                                                "batch_size": args.batch_size, "lr": args.lr},
-                                                      indent=2))
+        (out / "training.json").write_text(json.dumps(record | {"parameters": model.num_parameters()}, indent=2))
 
     begin = last_save = time.perf_counter()
     start_minutes = record["minutes"]

@@ -24,4 +24,6 @@ def test_a_short_run_saves_a_model_that_loads_and_continues(tmp_path):
     assert record["steps"] >= 1 and "val_ink_accuracy" in record["final"]
     assert load_model(tmp_path / "a", device="cpu").forecast_head == "objects"
     main(["--out", str(tmp_path / "b"), "--init-from", str(tmp_path / "a"), *common])
-    assert json.loads((tmp_path / "b" / "training.json").read_text())["steps"] > record["steps"]
+    continued = json.loads((tmp_path / "b" / "training.json").read_text())
+    assert continued["steps"] > record["steps"]
+    assert [run["from_step"] for run in continued["runs"]] == [0, record["steps"]]
