@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     record["runs"].append(this_run)
 
     def save() -> None:
-        this_run |= {"to_step": record["steps"], "to_minutes": record["minutes"]}
+        this_run.update(to_step=record["steps"], to_minutes=record["minutes"])
         model.save_pretrained(out)
         (out / "training.json").write_text(json.dumps(record | {"parameters": model.num_parameters()}, indent=2))
 
