@@ -34,7 +34,7 @@ class TrainConfig:
                           choices=PEEPHOLE_MODES)
     autoregressive: bool = _flag(False, "the forecaster reads its previous prediction (with scheduled sampling)")
     forecast_head: str = _flag("pixels", "the paper's 1×1 convolution to pixels, or moving the last frame along "
-                               "a predicted motion field (convlstm.advection)", choices=FORECAST_HEADS)  # "objects": its own command
+                               "a predicted motion field (convlstm.advection)", choices=FORECAST_HEADS)
     max_speed: float = _flag(4.0, "advection head: the fastest motion it can predict, px per step")
     probability_matching: bool = _flag(False, "forecasts take the last input frame's distribution of values "
                                        "(at inference; recorded in config.json)")
