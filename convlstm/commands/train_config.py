@@ -97,6 +97,9 @@ class TrainConfig:
         self.horizon = self.horizon or default_horizon
         if not 0 <= self.teacher_forcing_start <= 1:
             raise ValueError(f"teacher_forcing_start is a probability, got {self.teacher_forcing_start}")
+        if self.forecast_head == "objects":
+            raise ValueError("the objects head draws its forecast, which no frame loss can train: train its labels "
+                             "with python -m convlstm.commands.train_objects")
         if self.supervise_context and self.forecast_head != "pixels":
             raise ValueError("--supervise-context predicts context frames through the pixel head; the advection "
                              "head moves the last context frame, which the encoder has not read at those steps")

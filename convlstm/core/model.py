@@ -7,11 +7,13 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from . import objects
 from .advection import AdvectionHead
 from .stack import ConvLSTM
 from .values import scale_named
 
-FORECAST_HEADS = ("pixels", "advection")
+FORECAST_HEADS = ("pixels", "advection", "objects")
+SEGMENTATIONS = ("learned", "blobs-first")
 
 
 class EncoderForecaster(
@@ -34,6 +36,12 @@ class EncoderForecaster(
     ``forecast_head="pixels"`` is the paper's 1×1 convolution to the frame's pixels;
     ``"advection"`` moves the last input frame along a motion field the forecaster predicts, with
     learned smoothing and growth (``convlstm.core.advection``; ``max_speed`` in pixels per step).
+    ``"objects"`` asks the ConvLSTM which of ``num_objects`` objects each context pixel belongs to
+    (``owner_logits``: the forecaster, started from the encoder's final states, reads the context
+    again and labels each frame knowing how everything moved), and draws the forecast explicitly
+    from that (``convlstm.core.objects``: each object is followed, its path fitted and its patch
+    redrawn along it), so digits stay as sharp as they came in. ``segmentation="blobs-first"``
+    uses the learned labels only where no context frame shows the objects' ink apart.
 
     The input contract, recorded in ``config.json`` for callers (``convlstm.forecast`` applies
     it): ``context_frames`` and ``horizon`` are what the model was trained for (it accepts any
@@ -67,10 +75,16 @@ class EncoderForecaster(
         forecast_head: str = "pixels",
         max_speed: float = 4.0,
         probability_matching: bool = False,
+        num_objects: int = 2,
+        segmentation: str = "learned",
     ):
         super().__init__()
         if forecast_head not in FORECAST_HEADS:
             raise ValueError(f"forecast_head must be one of {FORECAST_HEADS}, got {forecast_head!r}")
+        if segmentation not in SEGMENTATIONS:
+            raise ValueError(f"segmentation must be one of {SEGMENTATIONS}, got {segmentation!r}")
+        if num_objects < 1:
+            raise ValueError(f"num_objects must be at least 1, got {num_objects}")
         self.scale = scale_named(value_transform)  # resolved once, at load time (a clear error for an unknown name)
         if patch_size < 1 or frame_size % patch_size:
             raise ValueError(f"frame_size {frame_size} must be a multiple of patch_size {patch_size}")
@@ -86,14 +100,19 @@ class EncoderForecaster(
         self.step_minutes = step_minutes
         self.forecast_head = forecast_head
         self.probability_matching = probability_matching
+        self.num_objects = num_objects
+        self.segmentation = segmentation
 
         patch_channels = image_channels * patch_size**2
         grid = (frame_size // patch_size,) * 2
         self.encoder = ConvLSTM(patch_channels, hidden_channels, kernel_size, peephole, grid)
-        self.forecaster = ConvLSTM(patch_channels if autoregressive else 0, hidden_channels, kernel_size,
-                                   peephole, grid)
+        # The objects head's forecaster reads the context frames again, to label them.
+        reads = autoregressive or forecast_head == "objects"
+        self.forecaster = ConvLSTM(patch_channels if reads else 0, hidden_channels, kernel_size, peephole, grid)
         if forecast_head == "pixels":
             self.head = nn.Conv2d(sum(hidden_channels), patch_channels, kernel_size=1)
+        elif forecast_head == "objects":  # per pixel of the patch, a logit for each object
+            self.head = nn.Conv2d(sum(hidden_channels), num_objects * patch_size**2, kernel_size=1)
         else:
             self.head = AdvectionHead(sum(hidden_channels), image_channels, patch_size, max_speed)
 
@@ -117,6 +136,8 @@ class EncoderForecaster(
         context_logits: bool = False,
     ) -> torch.Tensor:
         self._check(frames, horizon)
+        if self.forecast_head == "objects":
+            return self._draw_objects(frames, int(horizon))
         if context_logits and self.forecast_head != "pixels":
             raise ValueError("context_logits needs the pixel head: the advection head moves the last context "
                              "frame, which the encoder has not read at the earlier steps")
@@ -155,6 +176,36 @@ class EncoderForecaster(
                     previous = torch.where(use_truth[:, k], truth[:, k], previous)
         logits = torch.stack(seen + logits, dim=1)  # (B, [T-1 +] horizon, C·p², h, w)
         return F.pixel_shuffle(logits.flatten(0, 1), p).unflatten(0, (B, -1))  # (B, [T-1 +] horizon, C, H, W)
+
+    def owner_logits(self, frames: torch.Tensor) -> torch.Tensor:
+        """Objects head: logits (B, T, num_objects, H, W) of which object each pixel of each context
+        frame (B, T, C, H, W) belongs to (meaningful where there is ink). Which object is which is
+        arbitrary: training scores the labels under their best matching of objects."""
+        B, T, C, H, W = frames.shape
+        p = self.patch_size
+        x = F.pixel_unshuffle(frames.flatten(0, 1), p).unflatten(0, (B, T))  # (B, T, C·p², H/p, W/p)
+        states = self.encoder.initial_states(B, x.shape[-2:], x)
+        for t in range(T):
+            states = self.encoder.step(x[:, t], states)
+        labels = []
+        for t in range(T):  # the second reading, knowing the whole context
+            states = self.forecaster.step(x[:, t], states)
+            labels.append(self.head(torch.cat([h for h, _ in states], dim=1)))  # (B, K·p², h, w)
+        logits = torch.stack(labels, dim=1).flatten(0, 1)
+        return F.pixel_shuffle(logits, p).unflatten(0, (B, T))  # (B, T, K, H, W)
+
+    def _draw_objects(self, frames: torch.Tensor, horizon: int) -> torch.Tensor:
+        """The objects head's forecast as logits (B, horizon, C, H, W), drawn from the learned labels."""
+        if frames.shape[2] != 1:
+            raise ValueError("the objects head draws gray frames (one channel)")
+        owners = self.owner_logits(frames).argmax(2) + 1  # (B, T, H, W): 1..K
+        gray = frames[:, :, 0].float().cpu().numpy()
+        # Blobs first: more digits than trained on are followed where more digit-sized blobs are seen apart.
+        blobs_first = self.segmentation == "blobs-first"
+        drawn = objects.forecast_objects(gray, horizon, self.num_objects, owners=owners.cpu().numpy(),
+                                         blobs_first=blobs_first, count_more=blobs_first)
+        drawn = torch.from_numpy(drawn).to(frames.device, frames.dtype)[:, :, None]
+        return torch.logit(drawn, eps=1e-6)
 
     def _check(self, frames: torch.Tensor, horizon: int) -> None:
         if frames.dim() != 5:

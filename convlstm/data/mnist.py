@@ -94,10 +94,15 @@ def generate(
     size: int = SIZE,
     speed: tuple[float, float] = SPEED,
     device: torch.device | str | None = None,
-) -> torch.Tensor:
+    owners: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """n Moving MNIST sequences, float32 (n, frames, size, size) in [0, 1], on ``device``
     (default: the device of ``digits``). ``digits`` is a bank (K, P, P), uint8 0–255 or float
-    in [0, 1]; ``generator`` must be a CPU generator (see the module docstring)."""
+    in [0, 1]; ``generator`` must be a CPU generator (see the module docstring).
+
+    With ``owners`` also which digit each pixel shows, int64 (n, frames, size, size): 0 where no
+    digit has ink, else 1 + the index of the digit whose ink is the brightest there (the one the
+    max shows); the labels a model learns to tell the digits apart from. The frames are the same."""
     _check_args(n, num_digits, frames, size, speed, digits)
     if generator.device.type != "cpu":
         raise ValueError("generator must be a CPU torch.Generator, so that a seed gives the same "
@@ -134,12 +139,18 @@ def generate(
     ar = torch.arange(P, device=device)
     pixel = (ar[:, None] * S + ar).view(-1)  # (P·P,) flat position of each patch pixel at offset 0
     scale = 255 if digits.dtype == torch.uint8 else 1
+    owner = torch.zeros(n, F, S * S, dtype=torch.long, device=device) if owners else None
     for d in range(D):
         patch = (digits[which[:, d]].float() / scale).view(n, 1, P * P).expand(n, F, P * P)
         index = (offset[:, d, :, 0] * S + offset[:, d, :, 1])[..., None] + pixel  # (n, F, P·P)
+        if owner is not None:
+            shown = patch > out.gather(2, index)  # this digit is the brightest here (so far)
+            owner.scatter_(2, index, torch.where(shown, d + 1, owner.gather(2, index)))
         if d:
             patch = torch.maximum(out.gather(2, index), patch)
         out.scatter_(2, index, patch)
+    if owner is not None:
+        return out.view(n, F, S, S), owner.view(n, F, S, S)
     return out.view(n, F, S, S)
 
 

@@ -40,6 +40,7 @@ def test_no_flags_is_the_default_config_and_every_flag_sets_its_field():
     ({"data_chunk": 0}, "data_chunk must be at least 1"),
     ({"cuda_graph": True, "compile": "model"}, "--compile gates"),
     ({"cuda_graph": True, "device": "cpu"}, "needs a CUDA device"),
+    ({"forecast_head": "objects"}, "train_objects"),
 ])
 def test_configs_that_cannot_train_are_refused(fields, message):
     with pytest.raises(ValueError, match=message):

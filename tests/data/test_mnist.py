@@ -152,3 +152,14 @@ def test_idx_files(tmp_path):
         mnist.load_digit_bank("test", tmp_path)
     with pytest.raises(ValueError, match="no train-images"):
         mnist.load_digit_bank("train", tmp_path / "elsewhere")
+
+
+def test_owners_name_the_digit_each_pixel_shows():
+    digits = torch.from_numpy(mnist.load_digit_bank("test"))
+    frames = mnist.generate(4, generator=torch.Generator().manual_seed(3), digits=digits, num_digits=3)
+    same, owners = mnist.generate(4, generator=torch.Generator().manual_seed(3), digits=digits, num_digits=3,
+                                  owners=True)
+    assert torch.equal(same, frames)  # asking for the labels changes no frame
+    assert owners.shape == frames.shape and owners.dtype == torch.int64
+    assert torch.equal(owners > 0, frames > 0)  # a label exactly where there is ink
+    assert set(owners.unique().tolist()) <= {0, 1, 2, 3}
