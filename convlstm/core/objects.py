@@ -135,10 +135,12 @@ def track(frames: np.ndarray, num_objects: int | None, owners: np.ndarray | None
         counts = sorted((sum(m.sum() >= DIGIT_BLOB for m in b) for b in raw), reverse=True)
         num_objects = max(num_objects or 1, counts[1] if T > 1 else counts[0])
     apart = [t for t in range(T) if len(raw[t]) >= num_objects]
-    if not apart and owners is not None:
+    # All the ink moving as one piece is one object (a lone digit, which labels trained on two would split).
+    rigid = not apart and _moves_rigidly(frames)
+    if not apart and owners is not None and not rigid:
         return _track_owned(frames, owners)
-    merged_digits = not apart
-    if merged_digits:  # the digits touch in every frame: one object, the whole ink
+    merged_digits = not apart and not rigid
+    if not apart:  # one object, the whole ink: one rigid piece, or digits that touch in every frame
         num_objects, apart = 1, [t for t in range(T) if raw[t]]
         if not apart:
             return []
@@ -146,6 +148,17 @@ def track(frames: np.ndarray, num_objects: int | None, owners: np.ndarray | None
     merged = {t: blobs(frames[t], num_objects, labels=labels[t]) for t in apart}
     best = max(apart, key=lambda t: (_separation(merged[t]), t))
     return [_follow_template(frames, best, mask, cut=merged_digits) for mask in merged[best][:num_objects]]
+
+
+def _moves_rigidly(frames: np.ndarray, tolerance: float = 0.02) -> bool:
+    """Whether each frame is the one before moved by whole pixels (up to REACH), within ``tolerance`` of gray level
+    per ink pixel: all the ink is one piece, as a lone Moving MNIST digit is (digits are pasted at whole pixels)."""
+    shifts = [(dr, dc) for dr in range(-REACH, REACH + 1) for dc in range(-REACH, REACH + 1)]
+    for before, after in zip(frames[:-1], frames[1:], strict=True):
+        ink = max(int((after > INK).sum()), 1)
+        if min(np.abs(np.roll(before, s, (0, 1)) - after).sum() for s in shifts) > tolerance * ink:
+            return False
+    return True
 
 
 def _track_owned(frames: np.ndarray, owners: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -75,3 +75,22 @@ def test_learned_owners_tell_touching_digits_apart():
     true = sorted(p[0].tolist() for p in paths)
     # Each digit is followed; where the other hides part of it, its field's corner may be a pixel off.
     assert np.abs(np.array(found) - np.array(true)).max() <= 1
+
+
+def test_a_lone_digit_stays_one_even_where_the_labels_split_it():
+    digit = load_digit_bank("test")[:1].astype(np.float32) / 255
+    path = folded_corners([5.0, 8.0], [2.2, 3.4], 20)
+    frames = sequence([path], digit)
+    halves = np.zeros((10, 64, 64), np.int64)  # labels trained on two digits, splitting the one in two
+    halves[:, :, :32], halves[:, :, 32:] = 1, 2
+    halves[frames[:10] <= objects.INK] = 0
+    tracked = objects.track(frames[:10], 2, halves, blobs_first=True)
+    assert len(tracked) == 1  # it moves as one piece: one object, not two halves drifting apart
+    predicted = objects.forecast_objects(frames[None, :10], 10, owners=halves[None], blobs_first=True)[0]
+    assert ((predicted - frames[10:]) ** 2).sum(axis=(1, 2)).max() < 60
+
+
+def test_touching_digits_moving_apart_are_not_one_piece():
+    digits = load_digit_bank("test")[:2].astype(np.float32) / 255
+    paths = [folded_corners([10.0, 4.0], [1.5, 2.5], 20), folded_corners([12.0, 12.0], [1.5, 1.0], 20)]
+    assert not objects._moves_rigidly(sequence(paths, digits)[:10])
