@@ -180,7 +180,6 @@ def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
                 link_query, copy_link, link_box = share_controls("radar-")  # under the scores
                 outputs = forecast_panel(RAIN, "radar", [link_query, copy_link, link_box])
         api_only = gr.Button(visible=False)
-        pending_link = gr.State(None)  # a synthetic loop's link: its inputs, between first_view and its forecast
 
     def on_page(movable: bool, link: Callable[[tuple], str]):
         def shown(values: tuple, inputs: tuple = ()) -> list:
@@ -195,7 +194,6 @@ def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
     # The page's events keep the page on bad input; API and MCP calls reach the endpoints through a button the page
     # never shows, and get their errors as errors.
     page_outputs = [*outputs, window_row, row, column, link_query, link_box, error]
-    events = {}
     for trigger, endpoint, inputs, movable, link in (
         (composites_button, forecast_radar_composites, [composite_files], True, no_link),
         (move_button, move_radar_window, [composite_files, row, column], True, no_link),
@@ -203,14 +201,8 @@ def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
         (synthetic_button, forecast_radar, [seed, intensity, motion], False, lambda inputs: radar_query(*inputs[:3])),
     ):
         api_only.click(endpoint, inputs, outputs, api_name=endpoint.__name__)
-        events[trigger] = keeping_the_page(endpoint, on_page(movable, link), len(page_outputs) - 1)
-        trigger.click(events[trigger], inputs, page_outputs, api_visibility="private")
-
-    def link_forecast(link, progress=gr.Progress()):  # noqa: B008 (how gradio injects the progress bar)
-        """A synthetic loop's link: its forecast, as its button makes it, in the queue (not in the page load)."""
-        return events[synthetic_button](*link, progress) if link else [gr.skip()] * len(page_outputs)
-
-    pending_link.change(link_forecast, pending_link, page_outputs, api_visibility="private", show_progress_on=outputs)
+        trigger.click(keeping_the_page(endpoint, on_page(movable, link), len(page_outputs) - 1), inputs, page_outputs,
+                      api_visibility="private")
 
     def real_example(title: str) -> list:
         name = EXAMPLE_NAMES[examples.index(title)]
@@ -231,9 +223,11 @@ def radar_tab(backend: Backend, gpu: Callable) -> RadarTab:
         if link is None or "example" in link:
             title = examples[EXAMPLE_NAMES.index(link["example"])] if link else examples[0]
             return [gr.Tabs(selected="radar") if link else gr.skip(), backend.radar_headline(), *real_example(title),
-                    *[gr.skip()] * 5]
-        inputs = [link["seed"], link["intensity"], link["motion"]]  # its forecast follows, in link_forecast
-        return [gr.Tabs(selected="radar"), backend.radar_headline(), *[gr.skip()] * len(page_outputs),
-                gr.Tabs(selected="synthetic"), *inputs, inputs]
+                    *[gr.skip()] * 4]
+        inputs = (link["seed"], link["intensity"], link["motion"])
+        shown = on_page(False, lambda inputs: radar_query(*inputs))
+        return [gr.Tabs(selected="radar"), backend.radar_headline(), *shown(show(backend.synthetic_radar(*inputs)),
+                                                                            inputs), told(None),
+                gr.Tabs(selected="synthetic"), *inputs]
 
-    return RadarTab(first_view, [model_line, *page_outputs, sources, seed, intensity, motion, pending_link])
+    return RadarTab(first_view, [model_line, *page_outputs, sources, seed, intensity, motion])

@@ -25,9 +25,8 @@ def test_the_tab_serves_its_forecasts_and_one_button_per_real_example():
     buttons = {b.value for b in page.blocks.values() if isinstance(b, gr.Button)}
     assert {f"▶ {title}" for title in radar_example_titles()} <= buttons
     assert backend._radar is None and backend._radar_examples is None  # no model, no forecast yet
-    # the model line, the panel, the window controls, the link (kept, shown), the error, the synthetic tab and controls,
-    # the pending link
-    assert len(tab.shown_on_load) == 1 + 12 + 3 + 2 + 1 + 1 + 3 + 1
+    # the model line, the panel, the window controls, the link (kept, shown), the error, the synthetic tab and controls
+    assert len(tab.shown_on_load) == 1 + 12 + 3 + 2 + 1 + 1 + 3
 
 
 def test_the_window_controls_show_where_there_are_files_to_move_it_over():
