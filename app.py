@@ -48,7 +48,8 @@ GUIDE = """\
 A Convolutional LSTM ([Shi et al., NeurIPS 2015](https://arxiv.org/abs/1506.04214)) forecasts the next frames,
 beside two baselines: **optical flow** (the motion seen, continued) and **persistence** (the last frame stays).
 """
-CARDS = {"video model": "moving-mnist", "advection model": "moving-mnist-advection", "radar model": "radar"}
+CARDS = {"video model": "moving-mnist-objects", "advection model": "moving-mnist-advection",
+         "paper's video model": "moving-mnist", "radar model": "radar"}
 
 
 def sources(space: str | None) -> str:
@@ -65,7 +66,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=os.environ.get("CONVLSTM_MODEL"),
                    help="Hub repo id (ORG/NAME) or checkpoint folder; default: env CONVLSTM_MODEL, "
-                        "else the bundled checkpoints/moving-mnist")
+                        "else the bundled checkpoints/moving-mnist-objects")
     p.add_argument("--revision", default=os.environ.get("CONVLSTM_REVISION"),
                    help="Hub revision to pin: a branch, tag or commit hash (default: env CONVLSTM_REVISION)")
     p.add_argument("--hub-only", action="store_true", default=bool(os.environ.get("SPACE_ID")),

@@ -101,6 +101,8 @@ def main(argv: list[str] | None = None) -> None:
 
     # Each continuation is one entry of "runs": its learning rate and where it started and ended.
     record.setdefault("runs", [])
+    # What the app's model panel reads (as from the train command's training.json): the data and the device.
+    record |= {"config": {"dataset": "moving-mnist", "num_digits": 2}, "device": "cpu"}
     this_run = {"lr": args.lr, "batch_size": args.batch_size, "threads": args.threads, "torch": torch.__version__,
                 "from_step": record["steps"], "from_minutes": record["minutes"]}
     record["runs"].append(this_run)

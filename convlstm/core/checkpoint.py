@@ -12,6 +12,7 @@ from .model import EncoderForecaster
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "moving-mnist"
 RADAR_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "radar"  # the app's radar tab
 ADVECTION_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "moving-mnist-advection"  # beside it in the video tab
+OBJECTS_CHECKPOINT = DEFAULT_CHECKPOINT.parent / "moving-mnist-objects"  # the app's video model: sharp digits
 
 
 class CheckpointError(RuntimeError):

@@ -21,7 +21,8 @@ from ..core.model import EncoderForecaster
 _HUB_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
 HUB_REPO_ID = re.compile(f"{_HUB_NAME}/{_HUB_NAME}")  # ORG/NAME as the Hub spells them
 HUB_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")  # a branch, tag or commit hash
-HEADS = {"advection": " and the advection head (it moves the last frame along a predicted motion)"}
+HEADS = {"advection": " and the advection head (it moves the last frame along a predicted motion)",
+         "objects": " and the objects head (it tells the digits apart; each is redrawn along its fitted bouncing path)"}
 EVALUATION_PREFIXES = ("evaluation", "eval", "test", "results")  # JSON from python -m convlstm.evaluate
 DATASET_NAMES = {"moving-mnist": "Moving MNIST", "radar": "radar"}
 BUNDLED = "bundled default"  # the source of the bundled checkpoint, in a model key

@@ -24,7 +24,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..core.checkpoint import ADVECTION_CHECKPOINT, RADAR_CHECKPOINT, CheckpointError, load_model
+from ..core.checkpoint import (
+    ADVECTION_CHECKPOINT,
+    OBJECTS_CHECKPOINT,
+    RADAR_CHECKPOINT,
+    CheckpointError,
+    load_model,
+)
 from ..core.checks import whole_number
 from ..core.model import EncoderForecaster
 from ..core.values import GRAY, RAIN
@@ -125,7 +131,10 @@ class Backend:
     and are shared by every session; a session keeps only its model's registry key."""
 
     def __init__(self, model: str | None = None, revision: str | None = None, *, hub_only: bool = False):
-        self.source, self.revision, self.hub_only = model, revision, hub_only
+        """``model``: the app's video model, a Hub repo id or folder; by default the bundled objects model, whose
+        digits stay digits to +10 (the paper's pixel model, ``checkpoints/moving-mnist``, draws grey blobs by +3)."""
+        self.source = str(OBJECTS_CHECKPOINT) if model is None else model
+        self.revision, self.hub_only = revision, hub_only
         self.models = ModelRegistry()
         self._beside = ModelRegistry()  # of its own, so it is never let go to make room for visitors' models
         self._once = threading.Lock()
